@@ -1,0 +1,13 @@
+"""Helpers for the course on automatic differentiation and linear regression.
+
+One module per idea:
+
+- ``data``: synthetic data, minibatch readers, the Boston housing table;
+- ``regression``: the linear model, the squared loss, the SGD step, the closed form;
+- ``plotting``: deterministic, readable figures;
+- ``autodiff``: the forward- and reverse-mode teaching engines;
+- ``graph``: drawing computation graphs with networkx and matplotlib;
+- ``checks``: instant feedback on exercise answers.
+"""
+
+__version__ = "0.1.0"
