@@ -61,8 +61,10 @@ def _verdict(answer, expected, atol: float, rtol: float) -> str | None:
 
 
 def check(answer, expected, *, name: str = "Answer", atol: float = 1e-6,
-          rtol: float = 1e-4, hint: str | None = None) -> bool:
-    """Print whether ``answer`` matches ``expected`` and what is wrong if not; return the verdict.
+          rtol: float = 1e-4, hint: str | None = None) -> None:
+    """Print whether ``answer`` matches ``expected``, and what is wrong if it does not.
+
+    Nothing is returned, so a check on a cell's last line shows only its verdict.
 
     Tensors, arrays and numbers are compared by shape, dtype kind and value (within
     ``atol + rtol * |expected|``); anything else (a word, a bool, a tuple) exactly, with
@@ -71,6 +73,5 @@ def check(answer, expected, *, name: str = "Answer", atol: float = 1e-6,
     problem = _verdict(answer, expected, atol, rtol)
     if problem is None:
         print(f"{PASS} {name}: correct")
-        return True
-    print(f"{FAIL} {name}: {problem}" + (f". Hint: {hint}" if hint else ""))
-    return False
+    else:
+        print(f"{FAIL} {name}: {problem}" + (f". Hint: {hint}" if hint else ""))
