@@ -1,7 +1,12 @@
-"""Data for the course: synthetic regression data and minibatch readers."""
+"""Data for the course: synthetic regression data, minibatch readers, the Boston housing table."""
 
+import hashlib
+import io
 import random
+from importlib import resources
+from pathlib import Path
 
+import pandas as pd
 import torch
 from torch.utils import data
 
@@ -43,3 +48,30 @@ def load_array(data_arrays: tuple[torch.Tensor, ...], batch_size: int,
         raise ValueError(f"data_arrays must be tensors of one length, got lengths {lengths}")
     dataset = data.TensorDataset(*data_arrays)
     return data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+BOSTON_CSV = "boston_house_prices.csv"
+BOSTON_SHA256 = "d98212636026544fc9b9c0f372e5f819872e6fa6fa757ab025efdda22180f2d6"
+
+
+def load_boston_housing(path: str | Path | None = None) -> pd.DataFrame:
+    """The Boston housing table (Harrison & Rubinfeld 1978) as shipped: 506 rows, 14 columns.
+
+    Columns CRIM ... LSTAT (13 features, B included: the table is loaded faithfully; see
+    ``resources/README.md`` for why models should leave B out) and the target MEDV in $1000s,
+    with the dtypes pandas infers from the CSV. The file is the package's copy, found with
+    ``importlib.resources``, unless ``path`` names another copy. Its SHA-256 is checked before
+    parsing: a changed or truncated file raises ``ValueError`` naming it.
+    """
+    if path is None:
+        source = resources.files("course_utils").joinpath("resources", BOSTON_CSV)
+    else:
+        source = Path(path)
+    raw = source.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != BOSTON_SHA256:
+        raise ValueError(f"{source}: SHA-256 is {digest}, expected {BOSTON_SHA256}; the file "
+                         f"is changed or truncated ({len(raw)} bytes), so it is not loaded. "
+                         f"Restore the original {BOSTON_CSV} (reinstall course_utils).")
+    # Line 1 is "506,13,..." (rows, features); line 2 holds the column names.
+    return pd.read_csv(io.BytesIO(raw), skiprows=1)
