@@ -28,5 +28,34 @@ test: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(or $(NB),notebooks/*.ipynb)
 
+# Student notebooks in student/ (git-ignored): solutions replaced by a "not solved yet" error.
+.PHONY: student
+student: $(STAMP)
+	$(BIN)/python scripts/make_student.py --out student notebooks/*.ipynb
+
+# Time and peak memory of each notebook in fresh kernels against its bare-imports floor (RUNS=3).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --runs $(or $(RUNS),3) $(or $(NB),notebooks/*.ipynb)
+
+# Strict nbval over the notebooks N times (N=10); every round must pass. JOBS=2 splits a round.
+.PHONY: stress
+stress: $(STAMP)
+	$(BIN)/python scripts/stress.py --rounds $(or $(N),10) --jobs $(or $(JOBS),1)
+
+# Slide decks of the notebooks (reveal.js, offline) in build/slides; the cuts come from the
+# cells' slide metadata (scripts/slides.py --apply). Fetches MathJax and reveal.js from npm once.
+.PHONY: slides site chromium
+slides: $(STAMP)
+	$(BIN)/python scripts/build_site.py slides
+
+# Static site of the executed notebooks in build/site: index, previous/next links, math, alt text.
+site: $(STAMP)
+	$(BIN)/python scripts/build_site.py site
+
+# Debian's Chromium and ChromeDriver for tests/test_browser.py (root; the tests also call it).
+chromium:
+	bash scripts/ensure_chromium.sh
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) build student .pytest_cache .hypothesis
