@@ -12,3 +12,8 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"course: {len(notebooks)} notebooks re-executed under strict nbval "
         f"({len(cells)} cells passed), {len(passed) - len(cells)} unit tests passed")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: executes notebooks again in fresh kernels (skip with -m 'not slow')")
