@@ -221,27 +221,6 @@ def _output(out, kind: type) -> _Scalar:
                      f"got {type(out).__name__}")
 
 
-def forward_gradient(f: Callable, inputs: Sequence[float]) -> tuple[float, list[float]]:
-    """``(f(*inputs), gradient)`` by forward mode: one pass of f per input."""
-    xs = _check_inputs(inputs)
-    value, gradient = 0.0, []
-    for i in range(len(xs)):
-        seeds = [Dual(x, 1.0 if j == i else 0.0) for j, x in enumerate(xs)]
-        out = _output(f(*seeds), Dual)
-        counts["forward_passes"] += 1
-        value = out.value
-        gradient.append(out.tangent)
-    return value, gradient
-
-
-def reverse_gradient(f: Callable, inputs: Sequence[float]) -> tuple[float, list[float]]:
-    """``(f(*inputs), gradient)`` by reverse mode: one recorded pass, one backward pass."""
-    xs = [Var(x, name=f"x{i + 1}") for i, x in enumerate(_check_inputs(inputs))]
-    out = _output(f(*xs), Var)
-    out.backward()
-    return out.value, [x.grad for x in xs]
-
-
 def _outputs(out, kind: type) -> list[_Scalar]:
     items = list(out) if isinstance(out, (list, tuple)) else [out]
     if not items:
@@ -281,3 +260,15 @@ def reverse_jacobian(f: Callable, inputs: Sequence[float]) -> tuple[list[float],
         out.backward()
         jacobian.append([x.grad for x in xs])
     return [out.value for out in outs], jacobian
+
+
+def forward_gradient(f: Callable, inputs: Sequence[float]) -> tuple[float, list[float]]:
+    """``(f(*inputs), gradient)`` by forward mode: one pass of f per input."""
+    (value,), (gradient,) = forward_jacobian(lambda *xs: _output(f(*xs), Dual), inputs)
+    return value, gradient
+
+
+def reverse_gradient(f: Callable, inputs: Sequence[float]) -> tuple[float, list[float]]:
+    """``(f(*inputs), gradient)`` by reverse mode: one recorded pass, one backward pass."""
+    (value,), (gradient,) = reverse_jacobian(lambda *xs: _output(f(*xs), Var), inputs)
+    return value, gradient
