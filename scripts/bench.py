@@ -64,17 +64,28 @@ def import_lines(nb: nbformat.NotebookNode) -> list[str]:
     return lines
 
 
+def nbval_markers(cell) -> set[str]:
+    """nbval's markers of a cell, from its tags or its ``# NBVAL_...`` comment lines.
+
+    ``nbval-raises-exception`` also yields ``raises-exception``, the tag nbclient understands.
+    """
+    found = {tag.lower().replace("_", "-") for tag in cell.metadata.get("tags", [])}
+    found |= {"nbval-" + m.lower().replace("_", "-")
+              for m in re.findall(r"^\s*#\s*NBVAL_(\w+)", cell.source, re.M)}
+    if "nbval-raises-exception" in found:
+        found.add("raises-exception")
+    return found
+
+
 def as_tested(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` that runs as under nbval: NBVAL_SKIP cells out, expected errors allowed."""
     nb = nbformat.from_dict(nb)
     cells = []
     for cell in nb.cells:
-        marks = {tag.lower().replace("_", "-") for tag in cell.metadata.get("tags", [])}
-        marks |= {"nbval-" + m.lower().replace("_", "-")
-                  for m in re.findall(r"^\s*#\s*NBVAL_(\w+)", cell.source, re.M)}
+        marks = nbval_markers(cell)
         if cell.cell_type == "code" and "nbval-skip" in marks:
             cell = nbformat.v4.new_raw_cell(cell.source)  # not run; cell numbers stay
-        if marks & {"nbval-raises-exception", "raises-exception"}:
+        if "raises-exception" in marks:
             cell.metadata["tags"] = [*cell.metadata.get("tags", []), "raises-exception"]
         cells.append(cell)
     nb.cells = cells

@@ -25,6 +25,9 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench import nbval_markers as markers  # noqa: E402  (how the benchmark reads them too)
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MESSAGE = "network access attempted during the course"
 COMPARED = ("text/plain", "text/html", "text/latex", "image/svg+xml")  # as nbval compares
@@ -81,18 +84,6 @@ def offline_env(tmp_path_factory):
     env = os.environ.copy()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(guard_dir), env.get("PYTHONPATH")]))
     return env
-
-
-def markers(cell) -> set[str]:
-    """nbval's markers of a cell, from its tags or its `# NBVAL_...` comment lines."""
-    found = {tag.lower().replace("_", "-") for tag in cell.metadata.get("tags", [])}
-    for line in cell.source.splitlines():
-        match = re.match(r"\s*#\s*NBVAL_(\w+)", line)
-        if match:
-            found.add("nbval-" + match.group(1).lower().replace("_", "-"))
-    if "nbval-raises-exception" in found:
-        found.add("raises-exception")  # the tag nbclient understands
-    return found
 
 
 def sanitizers() -> list[tuple[re.Pattern, str]]:
