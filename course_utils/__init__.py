@@ -7,7 +7,8 @@ One module per idea:
 - ``plotting``: deterministic, readable figures;
 - ``autodiff``: the forward- and reverse-mode teaching engines;
 - ``graph``: drawing computation graphs with networkx and matplotlib;
-- ``checks``: instant feedback on exercise answers.
+- ``checks``: instant feedback on exercise answers;
+- ``timing``: the best of a few runs, for the timing experiments.
 """
 
 __version__ = "0.1.0"
