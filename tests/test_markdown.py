@@ -78,7 +78,7 @@ def test_dollar_check_accepts_math_and_money_without_dollars(text):
 
 # A decimal: 0.05, 4.40, 1.5e-3, 6,666.7 (not a version such as 2.14.1, nor a plain integer).
 DECIMAL = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?:[eE]([-+−]?\d+))?(?![\w.]*\d)")
-NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?\.?\d+(?:[eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
 URL = re.compile(r"https?://\S+|arXiv:\S+|doi:\S+", re.I)
 # Section numbers are names, not results: "## 1.4 Backpropagation", "section 1.4".
 SECTION = re.compile(r"^#+\s*[\d.]+|\b[Ss]ections?\s+\d+(?:\.\d+)*", re.M)
@@ -162,3 +162,10 @@ def test_number_check_fails_when_a_quoted_result_drifts():
     assert all(matches(q, shown) for q in quoted_numbers(cells[0].source))
     cells[1].outputs[0].text = "RMSE 4.4312, slope 0.7964\n"
     assert not matches("4.40", shown_numbers(cells))
+
+
+def test_number_check_reads_grouped_and_exponent_numbers_whole():
+    cell = nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "stream", name="stdout", text="steps in all: 6,666; error 1.5e-03; ratio .25\n")])
+    assert shown_numbers([cell]) == [6666.0, 0.0015, 0.25]
+    assert matches("6,666", shown_numbers([cell])) and not matches("6,667", shown_numbers([cell]))
