@@ -1,4 +1,4 @@
-"""Data for the course: synthetic regression data, minibatch readers, the Boston housing table."""
+"""Data for the course: synthetic regression data, a minibatch reader, the Boston housing table."""
 
 import hashlib
 import io
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from torch.utils import data
 
 
 def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -36,18 +35,6 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor):
     for i in range(0, num_examples, batch_size):
         batch_indices = torch.tensor(indices[i:i + batch_size])
         yield features[batch_indices], labels[batch_indices]
-
-
-def load_array(data_arrays: tuple[torch.Tensor, ...], batch_size: int,
-               is_train: bool = True) -> data.DataLoader:
-    """Wrap tensors of equal length in a DataLoader (shuffled when is_train)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    lengths = [len(a) for a in data_arrays]
-    if not lengths or len(set(lengths)) != 1:
-        raise ValueError(f"data_arrays must be tensors of one length, got lengths {lengths}")
-    dataset = data.TensorDataset(*data_arrays)
-    return data.DataLoader(dataset, batch_size, shuffle=is_train)
 
 
 BOSTON_CSV = "boston_house_prices.csv"
