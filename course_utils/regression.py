@@ -50,8 +50,8 @@ def closed_form(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.T
     """
     n, d = X.shape
     X64, y64 = X.detach().double(), y.detach().double().reshape(n, 1)
-    x_scale, y_scale = X64.abs().amax(dim=0), y64.abs().max()
-    x_scale, y_scale = torch.where(x_scale > 0, x_scale, 1.0), torch.where(y_scale > 0, y_scale, 1.0)
+    x_scale, y_scale = X64.abs().amax(dim=0), y64.abs().amax(dim=0)
+    x_scale, y_scale = (torch.where(s > 0, s, 1.0) for s in (x_scale, y_scale))  # 0: a zero column
     Xs, ys = X64 / x_scale, y64 / y_scale
     x_mean, y_mean = Xs.mean(dim=0), ys.mean()
     rcond = d ** 0.5 * max(torch.finfo(X.dtype).eps, 1000 * torch.finfo(torch.float64).eps)

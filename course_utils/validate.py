@@ -9,6 +9,7 @@ not at its first ``next()``.
 
 import functools
 import inspect
+import math
 import numbers
 import operator
 import os
@@ -59,7 +60,7 @@ def real(name: str, value: object) -> float:
     """A finite real number (a Python or numpy number, or a one-element tensor); no bools."""
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not abs(value) < float("inf"):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         fail(name, "a finite real number", value)
     return float(value)
 
@@ -154,7 +155,8 @@ def sgd(params, lr, batch_size) -> dict:
             raise ValueError(f"params[{i}] must have a gradient (call backward() first), got None")
     if real("lr", lr) <= 0:
         fail("lr", "a positive number", lr)
-    return {"params": params, "lr": real("lr", lr), "batch_size": index("batch_size", batch_size, 1)}
+    return {"params": params, "lr": real("lr", lr),
+            "batch_size": index("batch_size", batch_size, 1)}
 
 
 def closed_form(X, y) -> dict:

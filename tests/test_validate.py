@@ -130,5 +130,7 @@ def test_data_iter_partitions_the_data_for_any_integer_like_batch_size(batch_siz
     features = torch.arange(float(n))
     batches = list(data_iter(kind(batch_size), features, -features))
     assert all(torch.equal(y, -X) for X, y in batches)
-    assert [len(X) for X, _ in batches] == [min(batch_size, n - i) for i in range(0, n, batch_size)]
-    assert sorted(torch.cat([X for X, _ in batches] or [torch.zeros(0)]).tolist()) == features.tolist()
+    sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
+    assert [len(X) for X, _ in batches] == sizes
+    seen = torch.cat([X for X, _ in batches] or [torch.zeros(0)])
+    assert sorted(seen.tolist()) == features.tolist()
