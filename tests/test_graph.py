@@ -229,11 +229,14 @@ def segments_cross(p, q, r, s) -> bool:
 
 
 @pytest.mark.parametrize("name", ["hand", "var", "f", "vector"])
-def test_the_notebooks_graphs_have_no_crossing_edges(name):
+def test_the_notebooks_graphs_have_no_crossing_edges_and_read_top_down(name):
     root, names = ROOTS[name]()
-    H, pos = layout(build_graph(root, names))
+    G = build_graph(root, names)
+    H, pos = layout(G)
     for (a, b), (c, d) in itertools.combinations(H.edges, 2):
         assert not segments_cross(pos[a], pos[b], pos[c], pos[d]), ((a, b), (c, d))
+    first = [n for n in G if pos[n][0] == 0]  # the inputs read top to bottom as in the code
+    assert sorted(first, key=lambda n: -pos[n][1]) == sorted(first)
 
 
 def drawn(fig: Figure):
