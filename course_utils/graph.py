@@ -211,10 +211,8 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
     fig = Figure(figsize=(width, height + 0.8))
     ax = fig.add_axes((0, 0.4 / (height + 0.8), 1, height / (height + 0.8)))
     ax.set(xlim=((x0 + x1 - width) / 2, (x0 + x1 + width) / 2), xticks=[], yticks=[],
-           ylim=((y0 + y1 - height) / 2, (y0 + y1 + height) / 2), aspect="equal")
-    ax.grid(False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+           ylim=((y0 + y1 - height) / 2, (y0 + y1 + height) / 2), aspect="equal",
+           frame_on=False)  # no ticks, so no grid lines either
     ax.set_title(title or "Computation graph", fontsize=10)
     ax.set_xlabel("evaluation order: inputs → output", fontsize=8, labelpad=2)
 
