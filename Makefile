@@ -19,9 +19,13 @@ $(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
 	$(PIP) install -q --no-deps -e .
 	touch $@
 
-# JupyterLab on notebooks/, on localhost only, with token authentication left on.
+# JupyterLab on notebooks/, on 127.0.0.1 only, with token authentication left on. As root (as in
+# containers) it needs --allow-root; with no display it opens no browser and prints its link.
+# jupyter-config/ adds Lab defaults (no "get notified about Jupyter news?" pop-up).
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root) \
+             $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config $(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(LAB_FLAGS)
 
 # Unit tests of course_utils, the site, the slides and the browser tests, then nbval re-executing
 # every notebook with strict output comparison. Installs first what the tests use; no test installs.
