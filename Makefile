@@ -73,5 +73,6 @@ slides: $(STAMP) assets
 site: $(STAMP) assets
 	$(BIN)/python scripts/build_site.py site
 
+# Removes VENV only when it is a folder of the project (never VENV=$CONDA_PREFIX).
 clean:
-	rm -rf $(VENV) build student site/node_modules .pytest_cache .hypothesis
+	rm -rf $(if $(filter /%,$(VENV)),,$(VENV)) build student site/node_modules .pytest_cache .hypothesis
