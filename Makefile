@@ -1,13 +1,16 @@
 # Two commands do all the set-up:  `make lab` opens the course,  `make test` runs every test.
-# Both create .venv on first use and reinstall only when a requirements file changes.
+# Both create .venv on first use and reinstall only when a requirements file changes. VENV=path
+# names another environment; one that exists already (conda: VENV=$CONDA_PREFIX) is installed
+# into, not re-created.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
+ASSETS := site/node_modules/.package-lock.json
 
-.PHONY: lab test execute clean
+.PHONY: lab test execute clean assets system
 
 $(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +19,29 @@ $(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
 	$(PIP) install -q --no-deps -e .
 	touch $@
 
-# JupyterLab on notebooks/, on localhost only, with token authentication left on.
+# JupyterLab on notebooks/, on 127.0.0.1 only, with token authentication left on. As root (as in
+# containers) it needs --allow-root; with no display it opens no browser and prints its link.
+# jupyter-config/ adds Lab defaults (no "get notified about Jupyter news?" pop-up).
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root) \
+             $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config $(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(LAB_FLAGS)
 
-# Unit tests of course_utils, then nbval re-executing every notebook with strict output comparison.
-test: $(STAMP)
+# Unit tests of course_utils, the site, the slides and the browser tests, then nbval re-executing
+# every notebook with strict output comparison. Installs first what the tests use; no test installs.
+test: $(STAMP) system assets
 	$(BIN)/python -m pytest
+
+# Debian's chromium, chromium-driver, a CJK font and npm, when missing (apt-get, as root).
+system:
+	bash scripts/install_system_packages.sh
+
+# The JavaScript of the site and the slides (MathJax 3, reveal.js, require.js, jQuery) from npm,
+# at the versions and sha512 hashes of site/package-lock.json, into site/node_modules.
+assets: $(ASSETS)
+$(ASSETS): site/package.json site/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix site --ignore-scripts --no-audit --no-fund; \
+	else echo "npm not found: no site, no slides, and their tests will skip" >&2; fi
 
 # Re-run notebooks in fresh kernels and store their outputs (all of them, or NB=path ...).
 # Each runs in its own folder, as under nbval; no timestamps are written into the cells.
@@ -57,18 +76,16 @@ stress: $(STAMP)
 	echo "stress: $$passed of $(or $(N),10) rounds passed"; test $$passed -eq $(or $(N),10)
 
 # Slide decks of the notebooks (reveal.js, offline) in build/slides; the cuts come from the
-# cells' slide metadata (scripts/slides.py --apply). Fetches MathJax and reveal.js from npm once.
-.PHONY: slides site chromium
-slides: $(STAMP)
+# cells' slide metadata (scripts/slides.py --apply).
+.PHONY: slides site
+slides: $(STAMP) assets
 	$(BIN)/python scripts/build_site.py slides
 
-# Static site of the executed notebooks in build/site: index, previous/next links, math, alt text.
-site: $(STAMP)
+# The course site in build/site (Sphinx, myst-nb, sphinx-book-theme; configured in site/): the
+# notebooks with their stored outputs, contents, search, a download link per notebook, all offline.
+site: $(STAMP) assets
 	$(BIN)/python scripts/build_site.py site
 
-# Debian's Chromium and ChromeDriver for tests/test_browser.py (root; the tests also call it).
-chromium:
-	bash scripts/ensure_chromium.sh
-
+# Removes VENV only when it is a folder of the project (never VENV=$CONDA_PREFIX).
 clean:
-	rm -rf $(VENV) build student .pytest_cache .hypothesis
+	rm -rf $(if $(filter /%,$(VENV)),,$(VENV)) build student site/node_modules .pytest_cache .hypothesis

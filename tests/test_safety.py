@@ -3,12 +3,16 @@
 Unpickling runs code chosen by whoever wrote the file (``pickle``, ``torch.load``,
 ``pandas.read_pickle``, ``numpy.load(allow_pickle=True)``), so the course never does it: a scan of
 course_utils, scripts and every notebook's code cells finds none of them. The ``make lab``
-command is read from ``make -n`` and then started for real on a free port: it must listen on
-127.0.0.1 only, refuse a request without the token, and accept the token it printed.
+command is read from ``make -n`` (for the environment running the tests) and then started for
+real on a free port, as root too where the tests run as root: it must listen on 127.0.0.1 only,
+refuse a request without the token, accept the token it printed, and serve JupyterLab with the
+news pop-up turned off.
 """
 
 import ast
+import fnmatch
 import http.client
+import json
 import os
 import re
 import shlex
@@ -104,28 +108,75 @@ def test_no_code_loads_pickles():
                        + "\n".join(found))
 
 
-def lab_command() -> list[str]:
-    """The command ``make lab`` runs, as make expands it (``make -n`` prints, runs nothing)."""
-    dry = subprocess.run(["make", "-n", "-s", "lab"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+def lab_command(**variables: str) -> tuple[dict[str, str], list[str]]:
+    """The environment variables and command ``make lab`` sets and runs, as make expands them for
+    the environment running these tests (``make -n`` prints and runs nothing)."""
+    assignments = [f"VENV={sys.prefix}", *(f"{k}={v}" for k, v in variables.items())]
+    dry = subprocess.run(["make", "-n", "-s", "lab", *assignments], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
     lines = [line for line in dry.splitlines()
              if re.search(r"jupyter[ -](lab|server|notebook)", line)]
     assert len(lines) == 1, f"expected one jupyter command in `make -n lab`:\n{dry}"
-    return shlex.split(lines[0])
+    words = shlex.split(lines[0])
+    env = {}
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    return env, words
+
+
+def project_files(pattern: str) -> list[Path]:
+    """Files of the project matching ``pattern``, outside any virtual or conda environment
+    (whatever its name: .venv, .venv313, a conda prefix) and outside npm's and git's folders."""
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders
+                         if name not in {".git", "node_modules"}
+                         and not (Path(folder, name, "pyvenv.cfg").exists()
+                                  or Path(folder, name, "conda-meta").is_dir())]
+        found += [Path(folder, name) for name in files if fnmatch.fnmatch(name, pattern)]
+    return found
+
+
+def test_project_files_skip_every_environment(tmp_path, monkeypatch):
+    for venv in (".venv", ".venv313", "envs/conda"):
+        config = tmp_path / venv / "etc" / "jupyter" / "jupyter_server_config.json"
+        config.parent.mkdir(parents=True)
+        config.write_text('{"ServerApp": {"token": ""}}')
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / ".venv313" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / "envs" / "conda" / "conda-meta").mkdir()
+    (tmp_path / "jupyter_lab_config.py").write_text("c.ServerApp.ip = '127.0.0.1'\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert project_files("jupyter_*config.*") == [tmp_path / "jupyter_lab_config.py"]
 
 
 def test_make_lab_binds_localhost_and_keeps_token_auth():
-    command = lab_command()
+    env, command = lab_command()
     localhost = re.compile(r"--(ServerApp\.)?ip=(127\.0\.0\.1|localhost)")
     assert any(localhost.fullmatch(arg) for arg in command), f"not bound to 127.0.0.1: {command}"
     weakening = re.compile(r"token|password|xsrf|allow_origin|allow_remote|authenticat|"
                            r"ip=(0\.0\.0\.0|\*|::)", re.I)
     assert not [arg for arg in command if weakening.search(arg)], command
+    assert set(env) <= {"JUPYTER_CONFIG_PATH"}, env  # adds a config folder, never replaces one
     makefile = (ROOT / "Makefile").read_text()
     assert "JUPYTER_TOKEN" not in makefile and "JUPYTER_CONFIG_DIR" not in makefile
-    configs = [p for p in ROOT.rglob("jupyter_*config.*") if ".venv" not in p.parts]
+    configs = project_files("jupyter_*config.*") + [
+        path for folder in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if folder
+        for path in Path(folder).rglob("*") if path.is_file()]
+    assert any(path.name == "default_setting_overrides.json" for path in configs)
     for config in configs:
-        assert not re.search(r"token|password|disable_check_xsrf", config.read_text()), config
+        assert not re.search(r"token|password|xsrf|allow_origin|allow_remote|ip\b",
+                             config.read_text(), re.I), config
+
+
+def test_make_lab_runs_as_root_and_opens_no_browser_without_a_display():
+    _, command = lab_command(DISPLAY="", WAYLAND_DISPLAY="")
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    assert ("--allow-root" in command) == as_root, command
+    assert "--no-browser" in command or sys.platform == "darwin", command
+    _, with_display = lab_command(DISPLAY=":0")
+    assert "--no-browser" not in with_display, with_display
 
 
 def free_port() -> int:
@@ -145,15 +196,15 @@ def get(port: int, path: str) -> http.client.HTTPResponse:
 
 @pytest.fixture
 def lab_server(tmp_path):
-    """``make lab``'s command on a free port, isolated from the user's Jupyter config."""
+    """``make lab``'s command on a free port, isolated from the user's Jupyter config; as root
+    where the tests run as root (``make lab`` adds --allow-root itself)."""
     port = free_port()
+    variables, command = lab_command(DISPLAY="", WAYLAND_DISPLAY="")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
-    env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    env.update(variables, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     log = tmp_path / "server.log"
-    command = lab_command() + [f"--port={port}", "--ServerApp.port_retries=0", "--no-browser"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # containers and CI run as root; auth is unaffected
+    command += [f"--port={port}", "--ServerApp.port_retries=0"]
     with log.open("w") as sink:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
                                   start_new_session=True)
@@ -196,3 +247,19 @@ def test_make_lab_refuses_requests_without_its_token(lab_server):
     assert token, "the server printed no token in its URL"
     assert get(port, f"/api/contents?token={token}").status == 200  # the printed link works
     assert get(port, "/api/contents?token=wrong").status == 403
+
+
+def test_make_lab_turns_the_news_pop_up_off(lab_server):
+    """JupyterLab's "get notified about Jupyter news?" question does not interrupt a class: the
+    settings API serves the project's default (fetchNews "false"), not the schema's "none"."""
+    _, port, token = lab_server
+    assert token and get(port, f"/api/status?token={token}").status == 200
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification"
+                              f"?token={token}")
+    response = connection.getresponse()
+    settings = json.loads(response.read())
+    connection.close()
+    assert response.status == 200
+    defaults = {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
+    assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults

@@ -1,6 +1,13 @@
-"""Slide metadata (scripts/slides.py) and the static site builder (scripts/build_site.py)."""
+"""Slide metadata (scripts/slides.py), and the site and decks that scripts/build_site.py builds.
 
+The site is built once here from the real notebooks with Sphinx (in a subprocess, as ``make site``
+runs it) and read as files; tests/test_browser.py loads it in Chromium. Both need the npm assets
+(``make assets``); without them these tests skip with that reason.
+"""
+
+import html
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +23,7 @@ import slides  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
        "RU5ErkJggg==")
+REMOTE = re.compile(r"^(https?:)?//", re.I)
 
 
 def _figure_cell(title: str = "Loss per epoch"):
@@ -83,42 +91,115 @@ def test_figure_alt_takes_title_and_description():
     assert build_site.figure_alt(nb, 10) == "Written by hand."
 
 
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """A site built from three small notebooks, without the (downloaded) JavaScript assets."""
-    monkeypatch.setattr(build_site, "copy_assets", lambda static, names: None)
-    paths = []
-    for number in (1, 2, 3):
-        paths.append(tmp_path / f"0{number}_nb.ipynb")
-        nbformat.write(_course_notebook(number), paths[-1])
-    build_site.build("site", paths, tmp_path / "site")
-    return tmp_path / "site"
+def test_alt_text_reads_tex_as_words():
+    assert build_site._plain(r"The gap $\ell(\mathbf{w}_t)$ for $\hat{y}$ and \$4,400, "
+                             r"with $\eta\,x$.") == "The gap ell (w_t) for hat y and $4,400, with eta x."
 
 
-def test_site_index_lists_the_series(site):
-    index = (site / "index.html").read_text()
-    assert re.findall(r'<a href="(0\d_nb\.html)">', index) == [
-        "01_nb.html", "02_nb.html", "03_nb.html"]
-    assert "What notebook 2 teaches." in index and "Learning objectives" in index
+# The site, built from the real notebooks -----------------------------------------------------
+
+def require_assets() -> None:
+    """Skip, with the reason, where the npm assets are missing (``make test`` installs them)."""
+    if not (build_site.NODE_MODULES / "mathjax" / "package.json").exists():
+        pytest.skip("the site's npm assets are missing: run `make assets` (npm ci --prefix site)")
 
 
-def _links(page: Path, rel: str) -> list[str]:
-    anchors = re.findall(r"<a [^>]*>", page.read_text())
-    return [re.search(r'href="([^"]*)"', a).group(1) for a in anchors if f'rel="{rel}"' in a]
+def build(kind: str, out: Path, notebooks=NOTEBOOKS) -> Path:
+    """Run scripts/build_site.py as `make site` / `make slides` do; return the output folder."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_site.py"), kind,
+                           "--out", str(out), *map(str, notebooks)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return out
 
 
-def test_site_pages_link_prev_next_and_have_alt(site):
-    assert _links(site / "02_nb.html", "prev") == ["01_nb.html"] * 2  # top and bottom
-    assert _links(site / "02_nb.html", "next") == ["03_nb.html"] * 2
-    assert _links(site / "01_nb.html", "prev") == [] == _links(site / "03_nb.html", "next")
-    middle = (site / "02_nb.html").read_text()
-    images = re.findall(r"<img [^>]*>", middle)
-    assert images and all('alt="Figure: Loss per epoch.' in img for img in images)
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    require_assets()
+    return build("site", tmp_path_factory.mktemp("web") / "site")
 
 
-def test_site_loads_nothing_from_other_hosts(site):
-    for page in site.glob("*.html"):
-        text = page.read_text()
-        loaded = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]*)"', text)
-        loaded += re.findall(r"import\s+\w+\s+from\s+'([^']*)'", text)
-        assert loaded and not [url for url in loaded if re.match(r"(https?:)?//", url)], page
+def _page(site: Path, path: Path) -> str:
+    return (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+
+
+def _loaded(text: str) -> list[str]:
+    """What a page loads: script, stylesheet, image, frame and media sources (not <a> links)."""
+    tags = re.findall(r"<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*>", text)
+    return [m.group(2) for tag in tags for m in re.finditer(r'\b(src|href)="([^"]*)"', tag)
+            if not (tag.startswith("<link") and re.search(r'rel="(prev|next|index|search)"', tag))]
+
+
+def test_one_page_per_notebook_with_its_stored_outputs(site):
+    pages = sorted(p.name for p in (site / "notebooks").glob("*.html"))
+    assert pages == [p.stem + ".html" for p in NOTEBOOKS]
+    for path in NOTEBOOKS:
+        nb, page = nbformat.read(path, as_version=4), html.unescape(_page(site, path))
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                text = output.get("text") or output.get("data", {}).get("text/plain", "")
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                if output.output_type == "stream" and lines:  # shown as stored, not re-run
+                    assert lines[0] in page and lines[-1] in page, (path.name, lines[0])
+        images = re.findall(r"<img [^>]*>", _page(site, path))
+        stored = sum(1 for cell in nb.cells for output in cell.get("outputs", [])
+                     if any(key.startswith("image/") for key in output.get("data", {})))
+        assert len(images) == stored, path.name
+        alts = [html.unescape(re.search(r'alt="([^"]*)"', img).group(1)) for img in images]
+        assert all(alt.startswith("Figure") and len(alt) > 20 for alt in alts), alts
+
+
+def test_math_is_mathjax_3_from_the_site_itself(site):
+    mathjax = site / "_static" / "mathjax" / "es5" / "tex-chtml-full.js"
+    assert 'VERSION="3.2.2"' in mathjax.read_text(encoding="utf-8")  # what JupyterLab 4.6 runs
+    for page in [site / "index.html", site / "search.html", *(site / "notebooks").glob("*.html")]:
+        scripts = [src for src in _loaded(page.read_text(encoding="utf-8")) if "mathjax" in src]
+        assert len(scripts) == 1, (page.name, scripts)
+        assert (page.parent / scripts[0].split("?")[0]).resolve() == mathjax.resolve()
+    config = re.search(r"window\.MathJax = (\{.*?\})</script>", _page(site, NOTEBOOKS[0]))
+    assert config and '"inlineMath": [["$", "$"]' in config.group(1)  # as in JupyterLab
+
+
+def test_nothing_loads_from_another_host(site):
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= len(NOTEBOOKS) + 3
+    for page in pages:
+        loaded = _loaded(page.read_text(encoding="utf-8"))
+        assert loaded and not [url for url in loaded if REMOTE.match(url)], page
+    for sheet in site.rglob("*.css"):
+        urls = re.findall(r"""(?:url\(|@import\s+)["']?([^"')\s]+)""", sheet.read_text())
+        assert not [url for url in urls if REMOTE.match(url)], sheet
+
+
+def test_search_page_and_index(site):
+    assert 'id="search-results"' in (site / "search.html").read_text(encoding="utf-8")
+    index = (site / "searchindex.js").read_text(encoding="utf-8")
+    for word in ("jacobian", "backpropag", "minibatch", "huber"):
+        assert f'"{word}' in index, word  # stems of words from the notebooks
+
+
+def test_each_page_links_its_notebook_for_download(site):
+    for path in NOTEBOOKS:
+        link = f'href="../_sources/notebooks/{path.name}"'
+        assert link in _page(site, path), path.name
+        assert (site / "_sources" / "notebooks" / path.name).read_bytes() == path.read_bytes()
+
+
+def test_tables_keep_their_columns(site):
+    page = _page(site, NOTEBOOKS[0])  # 01: the table of the chain rule's three cases
+    table = re.search(r"<table.*?</table>", page, re.S).group(0)
+    rows = re.findall(r"<tr.*?</tr>", table, re.S)
+    widths = [len(re.findall(r"<t[hd]\b", row)) for row in rows]
+    assert len(rows) == 4 and set(widths) == {6}, widths
+
+
+def test_slides_load_only_their_own_files(tmp_path):
+    require_assets()
+    out = build("slides", tmp_path / "slides", NOTEBOOKS[:1])
+    deck = (out / f"{NOTEBOOKS[0].stem}.slides.html").read_text(encoding="utf-8")
+    loaded = _loaded(deck)
+    assert not [url for url in loaded if REMOTE.match(url)], loaded
+    for url in loaded:
+        assert url.startswith("data:") or (out / url.split("?")[0]).is_file(), url
+    assert "_static/mathjax/es5/tex-chtml-full.js" in loaded
+    assert "_static/reveal.js/dist/reveal.js" in deck
