@@ -65,13 +65,11 @@ def _node_parents(node) -> list:
 def build_graph(root, names: Mapping[str, object] | None = None) -> nx.DiGraph:
     """The computation graph behind ``root`` as a DAG, edges from inputs to outputs.
 
-    Nodes are numbered 0, 1, ... in evaluation order (every input before its uses; the root
-    last) and carry ``kind`` ("leaf", "op" or "const"), ``op``, ``name``, ``shape`` (a tuple
-    or None), ``value`` (a float or None) and ``label``. An edge used k times (``x * x``) has
-    ``count`` k. ``names`` maps display names to tensors (leaves or intermediate results) or
-    engine nodes; it overrides an engine node's own ``name``. Tensors that need no gradient are
-    not recorded by torch, so their names cannot appear. ``G.graph["root"]`` is the root's
-    number.
+    Nodes are numbered 0, 1, ... in evaluation order (inputs before their uses, the root last:
+    ``G.graph["root"]``) and carry ``kind`` ("leaf", "op" or "const"), ``op``, ``name``,
+    ``shape`` (a tuple or None), ``value`` (a float or None) and ``label``; an edge used k times
+    (``x * x``) has ``count`` k. ``names`` maps display names to tensors or engine nodes,
+    overriding a node's own ``name`` (torch does not record tensors that need no gradient).
     """
     ids = _validate_names(names)
     if isinstance(root, torch.Tensor):
