@@ -70,7 +70,9 @@ def as_tensor(name: str, value: object, dtype: torch.dtype | None = None) -> tor
         fail(name, "a tensor, an array or a (nested) list of numbers", value)
     if out.dtype == torch.bool or out.is_complex():
         fail(name, "real numbers", value)
-    return out if dtype is None else torch.as_tensor(value, dtype=dtype)
+    if dtype is None:
+        return out
+    return torch.as_tensor(value, dtype=dtype)  # not out.to(dtype): out may hold float32 roundings
 
 
 def tensors(**values: object) -> dict[str, torch.Tensor]:
