@@ -1,4 +1,4 @@
-"""Computation graphs as networkx DAGs, laid out by networkx and drawn with matplotlib (no graphviz).
+"""Computation graphs as networkx DAGs, laid out by networkx, drawn with matplotlib (no graphviz).
 
 The root is either a torch tensor with a ``grad_fn`` (the graph PyTorch recorded: ``AccumulateGrad``
 nodes lead to the leaf tensors, an input needing no gradient shows as a ``const`` node) or a node of
