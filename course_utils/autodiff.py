@@ -1,21 +1,15 @@
 """Two teaching engines for automatic differentiation of scalar functions.
 
-- Forward mode: ``Dual(value, tangent)`` carries the derivative along one input direction.
-- Reverse mode: ``Var(value)`` records its inputs and local derivatives; ``backward()`` then
-  sends adjoints from the output back to every input in one sweep.
+Forward mode: ``Dual(value, tangent)`` carries the derivative along one input direction.
+Reverse mode: ``Var(value)`` records its inputs and local derivatives, and ``backward()`` sends
+adjoints from the output back to every input in one sweep. Both know ``+ - * / **`` (``x ** p``
+and ``b ** x`` for plain numbers p and b > 0), compare by value (so ``if`` and ``while`` work) and
+go through ``log, exp, sin, cos, tanh, relu``, which also take plain numbers. The ``*_gradient``
+and ``*_jacobian`` functions differentiate functions of several numbers; ``counts`` records the
+work done, to compare the two modes without timers.
 
-Both share ``Scalar``'s rules: ``+ - * / **`` (``x ** p`` for a plain number p, ``b ** x`` for
-a plain number b > 0), comparisons by value (``x < 3``, so ``if`` and ``while`` work), and the
-functions ``log, exp, sin, cos, tanh, relu``, which also accept plain numbers.
-``forward_gradient`` and ``reverse_gradient`` return ``(value, gradient)`` of a scalar function
-of scalars; ``forward_jacobian`` and ``reverse_jacobian`` the outputs and Jacobian of a
-list-valued one. ``counts`` records the work done, so the two modes can be compared without
-timers.
-
-Notebook 02 shows ``Scalar``, ``Dual``, ``Var``, ``topological_order``, ``elementary`` and the
-six functions exactly as written here (tests/test_notebook_functions.py checks it). The
-decorators are the package's only additions: input checks and work counters, kept out of the
-lines a student reads.
+Notebook 02 shows the engines exactly as written here (tests/test_notebook_functions.py checks
+it); the decorators, the package's only additions, check inputs and count work.
 """
 
 import functools
@@ -97,7 +91,7 @@ def _check_argument(x, op, f, df) -> None:
 
 
 def _check_log(x) -> None:
-    if getattr(x, "value", x) <= 0.0:
+    if _real(getattr(x, "value", x), "argument") <= 0.0:
         raise ValueError(f"log of a non-positive number: log({x!r}) is undefined")
 
 
@@ -329,7 +323,7 @@ def forward_jacobian(f: Callable, inputs: Sequence[float]) -> tuple[list[float],
         outs = _outputs(f(*[Dual(x, 1.0 if i == j else 0.0) for i, x in enumerate(xs)]), Dual)
         counts["forward_passes"] += 1
         columns.append(outs)
-    jacobian = [[column[i].tangent for column in columns] for i in range(len(columns[0]))]
+    jacobian = [[out.tangent for out in row] for row in zip(*columns)]
     return [out.value for out in columns[0]], jacobian
 
 

@@ -1,18 +1,12 @@
-"""Computation graphs as networkx DAGs, laid out and drawn by networkx on matplotlib (no graphviz).
+"""Computation graphs as networkx DAGs, laid out by networkx, drawn with matplotlib (no graphviz).
 
-Two kinds of root are understood:
-
-- a torch tensor with a ``grad_fn``: the graph PyTorch recorded, walked through
-  ``grad_fn.next_functions``; ``AccumulateGrad`` nodes lead to the leaf tensors, and an input
-  that does not require a gradient (a constant) shows as a ``const`` node;
-- a node of a reverse-mode engine such as ``course_utils.autodiff``: any object with ``inputs``
-  (a tuple of nodes, empty for leaves) and ``op`` (a str, ``""`` for leaves), and optionally
-  ``name`` and ``value``.
-
-Edges point the way data flows, from inputs to the output.
+The root is either a torch tensor with a ``grad_fn`` (the graph PyTorch recorded: ``AccumulateGrad``
+nodes lead to the leaf tensors, an input needing no gradient shows as a ``const`` node) or a node of
+a reverse-mode engine such as ``course_utils.autodiff``: any object with ``inputs`` (a tuple of
+nodes, empty for leaves) and ``op`` (a str), and optionally ``name`` and ``value``. Edges point the
+way data flows, from inputs to the output.
 """
 
-import math
 import re
 from collections.abc import Mapping
 
@@ -20,6 +14,7 @@ import networkx as nx
 import torch
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyArrowPatch
 from matplotlib.textpath import TextToPath
 
 from course_utils.plotting import COLORS
@@ -38,17 +33,6 @@ def _is_node(obj) -> bool:
 def _is_accumulate_grad(obj) -> bool:
     """A torch ``AccumulateGrad`` node: the end of a path, holding a leaf tensor."""
     return hasattr(obj, "next_functions") and hasattr(obj, "variable")
-
-
-def _label(attrs: dict) -> str:
-    lines = [attrs["name"]] if attrs["name"] else []
-    if attrs["kind"] != "leaf" or not (lines or attrs["value"] is not None):
-        lines.append(attrs["op"] or attrs["kind"])
-    if attrs["shape"] is not None:
-        lines.append("scalar" if len(attrs["shape"]) == 0 else str(attrs["shape"]))
-    if attrs["value"] is not None:
-        lines.append(f"{attrs['value']:.4g}")
-    return "\n".join(lines)
 
 
 def _validate_names(names) -> dict[int, str]:
@@ -81,13 +65,11 @@ def _node_parents(node) -> list:
 def build_graph(root, names: Mapping[str, object] | None = None) -> nx.DiGraph:
     """The computation graph behind ``root`` as a DAG, edges from inputs to outputs.
 
-    Nodes are numbered 0, 1, ... in evaluation order (every input before its uses; the root
-    last) and carry ``kind`` ("leaf", "op" or "const"), ``op``, ``name``, ``shape`` (a tuple
-    or None), ``value`` (a float or None) and ``label``. An edge used k times (``x * x``) has
-    ``count`` k. ``names`` maps display names to tensors (leaves or intermediate results) or
-    engine nodes; it overrides an engine node's own ``name``. Tensors that need no gradient are
-    not recorded by torch, so their names cannot appear. ``G.graph["root"]`` is the root's
-    number.
+    Nodes are numbered 0, 1, ... in evaluation order (inputs before their uses, the root last:
+    ``G.graph["root"]``) and carry ``kind`` ("leaf", "op" or "const"), ``op``, ``name``,
+    ``shape`` (a tuple or None), ``value`` (a float or None) and ``label``; an edge used k times
+    (``x * x``) has ``count`` k. ``names`` maps display names to tensors or engine nodes,
+    overriding a node's own ``name`` (torch does not record tensors that need no gradient).
     """
     ids = _validate_names(names)
     if isinstance(root, torch.Tensor):
@@ -103,24 +85,25 @@ def build_graph(root, names: Mapping[str, object] | None = None) -> nx.DiGraph:
         raise ValueError(f"root must be a tensor with a grad_fn or a graph node with 'inputs' "
                          f"and 'op', got {type(root).__name__}")
 
-    # Walk from the root to the inputs: R has an edge from each node to each of its inputs.
-    objects, R, todo = {id(start): start}, nx.DiGraph(), [start]
-    R.add_node(id(start))
+    # Walk from the root to the inputs: R has the nodes keyed by id and an edge from each node
+    # to each of its inputs. A torch constant (None) gets a node of its own at each use.
+    R, todo = nx.DiGraph(), [start]
+    R.add_node(id(start), **_attributes(start, ids))
     while todo:
         obj = todo.pop()
         for kid in parents(obj):
-            key = id(kid) if kid is not None else ("const", len(objects))  # None: a constant
-            if key not in objects:
-                objects[key] = kid
+            key = id(kid) if kid is not None else ("const", len(R))
+            if key not in R:
+                R.add_node(key, **_attributes(kid, ids))
                 todo += [kid] if kid is not None else []
-            count = R.edges[id(obj), key]["count"] + 1 if R.has_edge(id(obj), key) else 1
+            count = R.get_edge_data(id(obj), key, {"count": 0})["count"] + 1
             R.add_edge(id(obj), key, count=count)
     if not nx.is_directed_acyclic_graph(R):
         raise ValueError("the graph behind root has a cycle: a computation graph must be "
                          "acyclic (a node cannot be its own input)")
     number = {key: n for n, key in enumerate(nx.dfs_postorder_nodes(R, id(start)))}
     G = nx.DiGraph(root=number[id(start)])
-    G.add_nodes_from((n, _attributes(objects[key], ids)) for key, n in number.items())
+    G.add_nodes_from((n, R.nodes[key]) for key, n in number.items())
     G.add_edges_from((number[b], number[a], data) for a, b, data in R.edges(data=True))
     return G
 
@@ -146,12 +129,28 @@ def _attributes(obj, ids: dict[int, str]) -> dict:
     return attrs
 
 
+def _label(attrs: dict) -> str:
+    lines = [attrs["name"]] if attrs["name"] else []
+    if attrs["kind"] != "leaf" or not (lines or attrs["value"] is not None):
+        lines.append(attrs["op"] or attrs["kind"])
+    if attrs["shape"] is not None:
+        lines.append("scalar" if len(attrs["shape"]) == 0 else str(attrs["shape"]))
+    if attrs["value"] is not None:
+        lines.append(f"{attrs['value']:.4g}")
+    return "\n".join(lines)
+
+
 def box_size(label: str) -> tuple[float, float]:
     """Width and height in inches of the box drawn around ``label``, estimated from the font."""
     font, pad = FontProperties(size=FONT_SIZE), 2 * PAD * FONT_SIZE
     width = max(TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
                 for line in label.split("\n"))
     return (width + pad) / 72, (1.2 * FONT_SIZE * (label.count("\n") + 1) + pad) / 72
+
+
+def _largest_box(G: nx.DiGraph) -> tuple[float, float]:
+    widths, heights = zip(*(box_size(label) for _, label in G.nodes(data="label")))
+    return max(widths), max(heights)
 
 
 def layout(G: nx.DiGraph) -> tuple[nx.DiGraph, dict]:
@@ -179,15 +178,9 @@ def layout(G: nx.DiGraph) -> tuple[nx.DiGraph, dict]:
     pos = nx.multipartite_layout(H, subset_key=layers)  # x: layer, y: bottom to top
     xs = [x for x, _ in pos.values()]
     unit = (max(xs) - min(xs)) / (len(layers) - 1) if len(layers) > 1 else 1.0
-    widths, heights = zip(*(box_size(label) for _, label in G.nodes(data="label")))
-    dx, dy = max(widths) + LAYER_SPACE, max(heights) + ROW_SPACE
+    width, height = _largest_box(G)
+    dx, dy = width + LAYER_SPACE, height + ROW_SPACE
     return H, {n: ((x - min(xs)) / unit * dx, y / unit * dy) for n, (x, y) in pos.items()}
-
-
-def _margin(half: tuple[float, float], dx: float, dy: float) -> float:
-    """How far from its centre a line in direction (dx, dy) leaves a box of half-sizes ``half``."""
-    return min(half[0] / abs(dx) if dx else math.inf,
-               half[1] / abs(dy) if dy else math.inf) * math.hypot(dx, dy)
 
 
 def draw_graph(root, names: Mapping[str, object] | None = None, *,
@@ -204,11 +197,11 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
         raise ValueError(f"root's graph has {len(G)} nodes; draw_graph draws at most "
                          f"{MAX_DRAWN_NODES} readably: inspect larger graphs with build_graph")
     H, pos = layout(G)
-    boxes = [box_size(label) for _, label in G.nodes(data="label")]
+    box_width, box_height = _largest_box(G)
     (x0, x1), (y0, y1) = [(min(v), max(v)) for v in zip(*pos.values())]
-    width = max(3.0, round(x1 - x0 + max(w for w, _ in boxes) + 0.2, 2))  # whole pixels
-    height = round(y1 - y0 + max(h for _, h in boxes) + 0.2, 2)  # at 100 dpi, room for a title
-    fig = Figure(figsize=(width, height + 0.8))
+    width = max(3.0, round(x1 - x0 + box_width + 0.2, 2))  # whole pixels at 100 dpi
+    height = round(y1 - y0 + box_height + 0.2, 2)
+    fig = Figure(figsize=(width, height + 0.8))  # 0.8 inches for the title and the x label
     ax = fig.add_axes((0, 0.4 / (height + 0.8), 1, height / (height + 0.8)))
     ax.set(xlim=((x0 + x1 - width) / 2, (x0 + x1 + width) / 2), xticks=[], yticks=[],
            ylim=((y0 + y1 - height) / 2, (y0 + y1 + height) / 2), aspect="equal",
@@ -218,26 +211,24 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
 
     texts = nx.draw_networkx_labels(G, pos, labels=dict(G.nodes(data="label")),
                                     font_size=FONT_SIZE, ax=ax)
-    half = dict.fromkeys(H, (0.0, 0.0))  # half-sizes of the boxes in points
     for n, text in texts.items():
         edge, fill, style = _STYLE[G.nodes[n]["kind"]]
         is_root = n == G.graph["root"]
         text.set_bbox({"boxstyle": f"round,pad={PAD}", "facecolor": fill, "linestyle": style,
                        "edgecolor": "black" if is_root else edge,
                        "linewidth": 2.2 if is_root else 1.2})
-        extent = text.get_window_extent()  # of the text, in pixels
-        half[n] = (extent.width / 2 * 72 / fig.dpi + PAD * FONT_SIZE,
-                   extent.height / 2 * 72 / fig.dpi + PAD * FONT_SIZE)
-    # Each piece of an edge ends where it meets a box; the last piece carries the arrow head.
-    for last in (True, False):
-        pieces = [(u, v) for u, v in H.edges if (v in G) == last]
-        steps = [(pos[v][0] - pos[u][0], pos[v][1] - pos[u][1]) for u, v in pieces]
-        nx.draw_networkx_edges(
-            H, pos, edgelist=pieces, arrowstyle="-|>" if last else "-", arrowsize=11,
-            node_size=0, edge_color="#444444", width=1.0, ax=ax,
-            min_source_margin=[_margin(half[u], *d) for (u, _), d in zip(pieces, steps)],
-            min_target_margin=[_margin(half[v], *d) for (_, v), d in zip(pieces, steps)])
+    # Each piece of an edge is clipped by matplotlib where it leaves and meets a box; the last
+    # piece carries the arrow head. The pieces are drawn after the texts (zorder 3), which
+    # place their boxes when drawn, and before the "×k" marks.
+    boxes = {n: text.get_bbox_patch() for n, text in texts.items()}
+    for u, v in H.edges:
+        ax.add_patch(FancyArrowPatch(pos[u], pos[v], arrowstyle="-|>" if v in G else "-",
+                                     mutation_scale=11, color="#444444", linewidth=1.0,
+                                     shrinkA=0, shrinkB=0, patchA=boxes.get(u),
+                                     patchB=boxes.get(v), zorder=3.5))
     counts = {(u, v): G.edges[e]["count"] for u, v, e in H.edges(data="edge") if v in G}
-    nx.draw_networkx_edge_labels(H, pos, {e: f"×{c}" for e, c in counts.items() if c > 1},
-                                 font_size=FONT_SIZE, rotate=False, ax=ax)
+    marks = nx.draw_networkx_edge_labels(H, pos, {e: f"×{c}" for e, c in counts.items() if c > 1},
+                                         font_size=FONT_SIZE, rotate=False, ax=ax)
+    for mark in marks.values():
+        mark.set_zorder(4)
     return fig

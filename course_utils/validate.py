@@ -1,17 +1,15 @@
 """Argument checks for the helpers of ``data`` and ``regression``, kept out of the lesson code.
 
-Each helper is decorated with ``@checked(rule)``: before the call, ``rule(**arguments)`` raises a
-``ValueError`` naming a bad argument and what was expected, and returns the arguments it converted
-(arrays and lists to tensors, integer-like sizes to ``int``). The helper's body stays the plain
-d2l code that notebook 04 shows, and a generator such as ``data_iter`` is checked when called,
-not at its first ``next()``.
+A helper decorated with ``@checked(rule)`` first calls ``rule(**arguments)``, which raises a
+``ValueError`` naming a bad argument and returns the arguments it converted (arrays and lists to
+tensors, integer-like sizes to ``int``). So a generator such as ``data_iter`` is checked when
+called, not at its first ``next()``.
 """
 
 import functools
 import inspect
 import math
 import numbers
-import operator
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -45,20 +43,17 @@ def fail(name: str, expected: str, got: object) -> NoReturn:
 
 
 def index(name: str, value: object, minimum: int) -> int:
-    """An int >= minimum from anything integer-like (np.int64, a 0-d integer tensor); no bools."""
-    is_bool = isinstance(value, bool) or getattr(value, "dtype", None) == torch.bool
-    try:
-        number = None if is_bool else operator.index(value)
-    except TypeError:
-        number = None
-    if number is None or number < minimum:
+    """An int >= minimum from anything integer-like (np.int64, a one-element tensor); no bools."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         fail(name, f"an integer >= {minimum}", value)
-    return number
+    return int(value)
 
 
 def real(name: str, value: object) -> float:
-    """A finite real number (a Python or numpy number, or a one-element tensor); no bools."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
+    """A finite real number (a Python or numpy number, a one-element tensor); no bools."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         fail(name, "a finite real number", value)
@@ -66,24 +61,26 @@ def real(name: str, value: object) -> float:
 
 
 def as_tensor(name: str, value: object, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """A tensor as it is; an array, a list or a number converted (to dtype, if given)."""
+    """A tensor as it is; an array, a list or a number of reals converted (to dtype, if given)."""
     if isinstance(value, torch.Tensor):
         return value
     try:
-        out = torch.as_tensor(value, dtype=dtype)
+        out = torch.as_tensor(value)
     except (TypeError, ValueError, RuntimeError):
         fail(name, "a tensor, an array or a (nested) list of numbers", value)
     if out.dtype == torch.bool or out.is_complex():
         fail(name, "real numbers", value)
-    return out
+    if dtype is None:
+        return out
+    return torch.as_tensor(value, dtype=dtype)  # not out.to(dtype): out may hold float32 roundings
 
 
 def tensors(**values: object) -> dict[str, torch.Tensor]:
     """The values as floating-point tensors of one dtype.
 
-    Tensors keep theirs (they must be floating-point and agree); arrays, lists and numbers are
-    converted to it, or, if no value is a tensor, to the dtype ``torch.as_tensor`` gives them
-    (torch's default float dtype for integers).
+    Tensors keep theirs (they must be floating-point and agree) and the other values are
+    converted to it; if no value is a tensor, to the dtype they promote to, integers counting
+    as torch's default float dtype.
     """
     given = {name: v for name, v in values.items() if isinstance(v, torch.Tensor)}
     for name, v in given.items():
@@ -92,14 +89,12 @@ def tensors(**values: object) -> dict[str, torch.Tensor]:
     if len({v.dtype for v in given.values()}) > 1:
         found = ", ".join(f"{name} {v.dtype}" for name, v in given.items())
         raise ValueError(f"{' and '.join(given)} must share one dtype, got {found}")
-    dtype = next(iter(given.values())).dtype if given else None
+    dtype = next((v.dtype for v in given.values()), None)
     out = {name: as_tensor(name, v, dtype) for name, v in values.items()}
-    out = {name: t if t.is_floating_point() else t.to(torch.get_default_dtype())
-           for name, t in out.items()}
-    if dtype is None and out:
-        dtype = functools.reduce(torch.promote_types, (t.dtype for t in out.values()))
-        out = {name: t.to(dtype) for name, t in out.items()}
-    return out
+    if dtype is None:
+        dtype = functools.reduce(torch.promote_types, [
+            t.dtype if t.is_floating_point() else torch.get_default_dtype() for t in out.values()])
+    return {name: t.to(dtype) for name, t in out.items()}
 
 
 # One rule per helper: it takes the helper's arguments and returns the converted ones.
@@ -113,9 +108,9 @@ def synthetic_data(w, b, num_examples) -> dict:
 
 def data_iter(batch_size, features, labels) -> dict:
     out = {"features": as_tensor("features", features), "labels": as_tensor("labels", labels)}
-    for name in out:
-        if out[name].dim() == 0:
-            fail(name, "a tensor with one row per example", out[name])
+    for name, t in out.items():
+        if t.dim() == 0:
+            fail(name, "a tensor with one row per example", t)
     if len(out["features"]) != len(out["labels"]):
         raise ValueError(f"features and labels must have the same length, "
                          f"got {len(out['features'])} and {len(out['labels'])}")
@@ -123,16 +118,14 @@ def data_iter(batch_size, features, labels) -> dict:
 
 
 def linreg(X, w, b) -> dict:
-    if isinstance(b, bool):
-        fail("b", "a number or a tensor of shape () or (1,)", b)
-    out = tensors(X=X, w=w) if isinstance(b, numbers.Real) else tensors(X=X, w=w, b=b)
-    X, w = out["X"], out["w"]
+    out = tensors(X=X, w=w, b=b)
+    X, w, b = out.values()
     if X.dim() != 2:
         fail("X", "a tensor of shape (n, d)", X)
     if w.shape not in ((X.shape[1],), (X.shape[1], 1)):
         fail("w", f"of shape (d,) or (d, 1) with d = {X.shape[1]} (the columns of X)", w)
-    if "b" in out and out["b"].shape not in ((), (1,)):
-        fail("b", "a number or a tensor of shape () or (1,)", out["b"])
+    if b.shape not in ((), (1,)):
+        fail("b", "a number or a tensor of shape () or (1,)", b)
     return out
 
 
@@ -148,15 +141,13 @@ def sgd(params, lr, batch_size) -> dict:
     if isinstance(params, torch.Tensor) or not hasattr(params, "__iter__"):
         fail("params", "a list of tensors", params)
     params = list(params)
-    for i, param in enumerate(params):
-        if not isinstance(param, torch.Tensor) or not param.is_floating_point():
-            fail(f"params[{i}]", "a floating-point tensor", param)
-        if param.grad is None:
-            raise ValueError(f"params[{i}] must have a gradient (call backward() first), got None")
-    if real("lr", lr) <= 0:
+    for i, p in enumerate(params):
+        if not isinstance(p, torch.Tensor) or not p.is_floating_point() or p.grad is None:
+            fail(f"params[{i}]", "a floating-point tensor with a gradient (from backward())", p)
+    lr = real("lr", lr)
+    if lr <= 0:
         fail("lr", "a positive number", lr)
-    return {"params": params, "lr": real("lr", lr),
-            "batch_size": index("batch_size", batch_size, 1)}
+    return {"params": params, "lr": lr, "batch_size": index("batch_size", batch_size, 1)}
 
 
 def closed_form(X, y) -> dict:
@@ -172,8 +163,7 @@ def closed_form(X, y) -> dict:
 
 
 def load_boston_housing(path) -> dict:
-    if path is not None and not isinstance(path, (str, os.PathLike)):
-        fail("path", "None (the package's copy) or the path of a CSV file", path)
-    if path is not None and not Path(path).is_file():
-        raise ValueError(f"path must name an existing file, got {str(path)!r} (no file there)")
+    if path is not None and not (isinstance(path, (str, os.PathLike)) and Path(path).is_file()):
+        raise ValueError(f"path must name an existing file, or be None for the package's copy; "
+                         f"got {path!r}")
     return {}

@@ -229,6 +229,8 @@ def test_invalid_values_and_operands_are_named():
         Var(1.0) + "2"
     with pytest.raises(ValueError, match="argument must be a real number"):
         ad.sin("x")
+    with pytest.raises(ValueError, match="argument must be a real number"):
+        ad.log("x")  # checked before its domain
     with pytest.raises(ValueError, match="same length"):
         Var(1.0, (Var(2.0),), ())
 

@@ -97,6 +97,7 @@ def test_arrays_and_lists_are_converted_to_the_tensors_dtype():
     y_hat = linreg(np.ones((3, 2)), w, np.float64(0.5))
     assert torch.equal(y_hat, torch.full((3, 1), 3.5, dtype=torch.float64))
     assert linreg([[1, 2]], [1.0, 1.0], 0).dtype == torch.get_default_dtype()
+    assert linreg([[0.1]], w[:1], 0).item() == 0.1  # converted straight to float64, not via float32
     loss = squared_loss(torch.zeros(2, 1), [1, 3])
     assert loss.dtype == torch.float32 and torch.equal(loss.flatten(), torch.tensor([0.5, 4.5]))
     assert torch.equal(squared_loss(np.zeros(2), np.ones(2)), torch.full((2,), 0.5).double())
