@@ -133,16 +133,35 @@ def present(tmp_path):
             pytest.fail("make present did not serve in 60 s:\n" + log_path.read_text()[-3000:])
         yield url, token, project, log_path
     finally:
-        if server.poll() is None:
-            try:
-                request = urllib.request.Request(f"{url}/api/shutdown?token={token}",
-                                                 method="POST")
-                urllib.request.urlopen(request, timeout=10).close()
-                server.wait(timeout=20)
-            except (OSError, subprocess.TimeoutExpired):
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=20)
+        _stop(server, f"{url}/api/shutdown?token={token}")
         log.close()
+
+
+def _stop(server: subprocess.Popen, shutdown_url: str) -> None:
+    """Shut JupyterLab down, then SIGTERM, then SIGKILL make's process group (make, Lab, kernels).
+
+    A Lab stuck while shutting down ignores SIGTERM and would outlive make as an orphan."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(shutdown_url, method="POST"),
+                               timeout=10).close()
+    except OSError:
+        pass
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None:
+            try:
+                os.killpg(server.pid, sig)
+            except ProcessLookupError:
+                return
+        if sig == signal.SIGKILL:
+            server.wait(timeout=20)
+            return
+        for _ in range(100):
+            server.poll()  # reaps make once it exits
+            try:
+                os.killpg(server.pid, 0)
+            except ProcessLookupError:
+                return  # no process of the group is left
+            time.sleep(0.2)
 
 
 def test_present_server(present):
