@@ -6,7 +6,8 @@ display: the server has to start as the current user (root in containers, which 
 --allow-root), serve the presenting custom.css, open in the Simple Interface without the news
 pop-up, switch to Presentation Mode with Alt+P, show text and code at projector sizes there, and
 run a code cell while presenting. Nothing is installed here: without Chromium, ChromeDriver or
-selenium the test skips with the reason. Screenshots go to build/screenshots/present_*.png.
+selenium the test skips with the reason (and under CI=true the skip fails, tests/conftest.py).
+Screenshots go to build/screenshots/present_*.png.
 """
 
 import os
@@ -58,8 +59,8 @@ def browser(tmp_path_factory):
     """Headless Chromium with a 1280x720 viewport, or a skip that says what is missing."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        pytest.skip(f"missing {', '.join(missing)}: install Debian's chromium and "
-                    "chromium-driver (as root: apt-get install chromium chromium-driver)")
+        pytest.skip(f"missing {', '.join(missing)}: Debian's chromium and chromium-driver are "
+                    "not installed: run `make system` as root")
     webdriver = pytest.importorskip("selenium.webdriver",
                                     reason="selenium is not installed (see requirements.txt)")
     from selenium.webdriver.chrome.service import Service
