@@ -27,6 +27,22 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root) \
 lab: $(STAMP)
 	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config $(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(LAB_FLAGS)
 
+# JupyterLab for teaching live (README, "Presenting live"): as `make lab`, plus the defaults in
+# jupyter-config/present/: Simple Interface at start, Alt+P for View > Presentation Mode, and a
+# custom.css that sets 24 px text and 22 px code in Presentation Mode. Lab reads custom.css only
+# from JUPYTER_CONFIG_DIR, so presenting gets its own, git-ignored one in build/jupyter-present
+# (with its own settings and workspaces).
+PRESENT_DIR := build/jupyter-present
+.PHONY: present
+present: $(STAMP) $(PRESENT_DIR)/custom/custom.css
+	JUPYTER_CONFIG_DIR=$(CURDIR)/$(PRESENT_DIR) \
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config/present:$(CURDIR)/jupyter-config \
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --custom-css $(LAB_FLAGS)
+
+$(PRESENT_DIR)/custom/custom.css: jupyter-config/present/custom/custom.css
+	mkdir -p $(@D)
+	cp $< $@
+
 # Unit tests of course_utils, the site, the slides and the browser tests, then nbval re-executing
 # every notebook with strict output comparison. Installs first what the tests use; no test installs.
 test: $(STAMP) system assets
