@@ -44,7 +44,7 @@ def hand_graph():
                          [("x1", 1.5), ("w1", 0.8), ("x2", -2.0), ("w2", 0.3), ("y", 0.5)])
     m1, m2 = Node(1.2, (x1, w1), "mul", "m1"), Node(-0.6, (x2, w2), "mul", "m2")
     a = Node(0.6, (m1, m2), "add", "a")
-    return Node(0.01, (Node(0.1, (a, y), "sub", "b"),), "square", "z")
+    return Node(0.01, (Node(0.1, (a, y), "sub", "r"),), "square", "z")
 
 
 def baydin_var():
