@@ -108,15 +108,15 @@ def test_no_code_loads_pickles():
                        + "\n".join(found))
 
 
-def lab_command(**variables: str) -> tuple[dict[str, str], list[str]]:
-    """The environment variables and command ``make lab`` sets and runs, as make expands them for
-    the environment running these tests (``make -n`` prints and runs nothing)."""
+def lab_command(target: str = "lab", **variables: str) -> tuple[dict[str, str], list[str]]:
+    """The environment variables and command ``make lab`` (or ``make present``) sets and runs, as
+    make expands them for the environment running these tests (``make -n`` runs nothing)."""
     assignments = [f"VENV={sys.prefix}", *(f"{k}={v}" for k, v in variables.items())]
-    dry = subprocess.run(["make", "-n", "-s", "lab", *assignments], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
-    lines = [line for line in dry.splitlines()
+    dry = subprocess.run(["make", "-n", "-s", target, *assignments], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    lines = [line for line in dry.replace("\\\n", " ").splitlines()
              if re.search(r"jupyter[ -](lab|server|notebook)", line)]
-    assert len(lines) == 1, f"expected one jupyter command in `make -n lab`:\n{dry}"
+    assert len(lines) == 1, f"expected one jupyter command in `make -n {target}`:\n{dry}"
     words = shlex.split(lines[0])
     env = {}
     while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
@@ -151,16 +151,22 @@ def test_project_files_skip_every_environment(tmp_path, monkeypatch):
     assert project_files("jupyter_*config.*") == [tmp_path / "jupyter_lab_config.py"]
 
 
-def test_make_lab_binds_localhost_and_keeps_token_auth():
-    env, command = lab_command()
+@pytest.mark.parametrize("target", ["lab", "present"])
+def test_make_lab_binds_localhost_and_keeps_token_auth(target):
+    env, command = lab_command(target)
     localhost = re.compile(r"--(ServerApp\.)?ip=(127\.0\.0\.1|localhost)")
     assert any(localhost.fullmatch(arg) for arg in command), f"not bound to 127.0.0.1: {command}"
     weakening = re.compile(r"token|password|xsrf|allow_origin|allow_remote|authenticat|"
                            r"ip=(0\.0\.0\.0|\*|::)", re.I)
     assert not [arg for arg in command if weakening.search(arg)], command
-    assert set(env) <= {"JUPYTER_CONFIG_PATH"}, env  # adds a config folder, never replaces one
-    makefile = (ROOT / "Makefile").read_text()
-    assert "JUPYTER_TOKEN" not in makefile and "JUPYTER_CONFIG_DIR" not in makefile
+    # lab adds config folders, never replaces the user's; present replaces it only by its own,
+    # generated under build/, that holds the presentation CSS (custom.css is read only there).
+    assert set(env) <= {"JUPYTER_CONFIG_PATH", "JUPYTER_CONFIG_DIR"}, env
+    if target == "lab":
+        assert "JUPYTER_CONFIG_DIR" not in env
+    if "JUPYTER_CONFIG_DIR" in env:
+        assert Path(env["JUPYTER_CONFIG_DIR"]).is_relative_to(ROOT / "build"), env
+    assert "JUPYTER_TOKEN" not in (ROOT / "Makefile").read_text()
     configs = project_files("jupyter_*config.*") + [
         path for folder in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if folder
         for path in Path(folder).rglob("*") if path.is_file()]
