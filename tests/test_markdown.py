@@ -173,3 +173,24 @@ def test_number_check_reads_grouped_and_exponent_numbers_whole():
         "stream", name="stdout", text="steps in all: 6,666; error 1.5e-03; ratio .25\n")])
     assert shown_numbers([cell]) == [6666.0, 0.0015, 0.25]
     assert matches("6,666", shown_numbers([cell])) and not matches("6,667", shown_numbers([cell]))
+
+
+# What the lesson must not talk about: the test harness and the machine it runs on.
+HARNESS = re.compile(r"\bnbval\b|\bpytest\b|\bCI\b|stored (?:bytes|SVG|outputs?)|update_display_data"
+                     r"|\d-core|busy machine|\bkB\b|/work/|/tmp/|/home/|/root/", re.I)
+
+
+def harness_talk(text: str) -> list[str]:
+    return [m.group(0) for m in HARNESS.finditer(prose(text))]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+def test_markdown_is_for_students_not_for_the_test_harness(path):
+    found = [f"cell {i}: {hit}" for i, text in markdown_cells(path) for hit in harness_talk(text)]
+    assert not found, f"{path.name}: put these in code comments or CONTRIBUTING.md:\n" + "\n".join(found)
+
+
+def test_harness_check_catches_harness_talk():
+    assert harness_talk("nbval compares the stored SVG, so on a busy 2-core machine") == [
+        "nbval", "stored SVG", "2-core"]
+    assert harness_talk("The loss falls; `pytest` is code, not prose.") == []
