@@ -20,9 +20,9 @@ FONT_SIZES = {"font.size": MIN_FONT_PT, "axes.labelsize": MIN_FONT_PT,
 def use_course_style(figsize: tuple[float, float] = (4.5, 3.0)) -> None:
     """Set crisp, deterministic figure defaults for notebooks and headless runs.
 
-    Text is at least ``MIN_FONT_PT`` points, for slides. Inline figures are PNG (nbval does not compare PNG bytes). If d2l switches the
-    display to SVG (``d2l.set_figsize`` does), the SVG carries no date and no random
-    ids, so stored outputs still reproduce exactly.
+    Text is at least ``MIN_FONT_PT`` points, for slides. Inline figures are PNG (nbval does
+    not compare PNG bytes). If d2l switches the display to SVG (``d2l.set_figsize`` does),
+    the SVG carries no date and no random ids, so stored outputs still reproduce exactly.
     """
     os.environ["SOURCE_DATE_EPOCH"] = "0"  # matplotlib writes this date into SVG/PDF
     plt.rcParams.update({

@@ -48,7 +48,8 @@ ASSETS = {
 # MathJax as JupyterLab 4.6 configures it (every TeX package, `$` delimiters, escapes); it
 # typesets every slide once at load.
 MATHJAX_CONFIG = """<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
-  displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true, processEnvironments: true}};
+  displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+  processEscapes: true, processEnvironments: true}};
 </script>
 <script defer src="_static/mathjax/es5/tex-chtml-full.js"></script>"""
 # The decks' canvas and type. reveal.js scales the 1280x720 canvas to the window (by 1/1.02 at a
@@ -99,7 +100,8 @@ width="{{ output.metadata.slide_width }}" {% endif %}{% endmacro %}
 {% block footer_js %}
 <script>
 require(["{{ resources.reveal.url_prefix }}/dist/reveal.js",
-         "{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"], function (Reveal, RevealNotes) {
+         "{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"],
+        function (Reveal, RevealNotes) {
   Reveal.initialize({controls: true, progress: true, history: true, slideNumber: "c/t",
                      transition: "slide", plugins: [RevealNotes], """ + (
     f"width: {SLIDE_WIDTH}, height: {SLIDE_HEIGHT}, margin: {SLIDE_MARGIN}") + """});

@@ -348,7 +348,8 @@ def slide_types(nb) -> list[str]:
 
 # The deck -----------------------------------------------------------------------------------
 
-_SVG_SIZE = re.compile(r"<svg\b[^>]*?\bwidth=\"([\d.]+)(pt|px)?\"[^>]*?\bheight=\"([\d.]+)(pt|px)?\"")
+_SVG_SIZE = re.compile(
+    r"<svg\b[^>]*?\bwidth=\"([\d.]+)(pt|px)?\"[^>]*?\bheight=\"([\d.]+)(pt|px)?\"")
 
 
 def image_size(output) -> tuple[float, float] | None:

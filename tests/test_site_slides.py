@@ -71,9 +71,10 @@ def test_slide_text_keeps_the_claim_and_sends_the_rest_to_notes():
     assert notes == "so the derivative is the error. More prose (J. Doe, *J. Econ. Rev.* 5)."
     assert slides.slide_text("**The gradient.** It is $X^\\top u / n$. Proof follows. Q.E.D.") == (
         "**The gradient.** It is $X^\\top u / n$.", "Proof follows. Q.E.D.")
-    assert slides.first_sentence('Data from Harrison, D. and "Hedonic prices. Air" (1978). '
-                                 "Then more.") == 'Data from Harrison, D. and "Hedonic prices. Air" (1978).'
-    shown, notes = slides.slide_text("You can:\n\n- Fit a line. Then more.\n- Read curves.\n\nAside.")
+    text = 'Data from Harrison, D. and "Hedonic prices. Air" (1978).'
+    assert slides.first_sentence(text + " Then more.") == text
+    shown, notes = slides.slide_text(
+        "You can:\n\n- Fit a line. Then more.\n- Read curves.\n\nAside.")
     assert (shown, notes) == ("You can:\n\n- Fit a line.\n- Read curves.", "Aside.")
     marked = "## Title\n\nLong prose. <!-- slide -->The point.<!-- /slide --> More prose."
     assert slides.slide_text(marked) == ("## Title\n\nThe point.", "Long prose.  More prose.")
