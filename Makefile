@@ -91,8 +91,8 @@ stress: $(STAMP)
 	done; \
 	echo "stress: $$passed of $(or $(N),10) rounds passed"; test $$passed -eq $(or $(N),10)
 
-# Slide decks of the notebooks (reveal.js, offline) in build/slides; the cuts come from the
-# cells' slide metadata (scripts/slides.py --apply).
+# Slide decks of the notebooks (reveal.js, offline, 1280x720, speaker notes) in build/slides; the
+# cuts come from scripts/slides.py's rule (cell metadata written by its --apply).
 .PHONY: slides site
 slides: $(STAMP) assets
 	$(BIN)/python scripts/build_site.py slides

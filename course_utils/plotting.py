@@ -7,13 +7,22 @@ import matplotlib.pyplot as plt
 # Colour-blind-safe palette (Okabe and Ito, 2008); pair colours with markers where lines cross.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 
+# The smallest text the style draws, in points. A 4.5 x 3 in figure at 100 dpi (450 px wide)
+# fills a slide at about 2.2 times its size, and the widest course figure (about 900 px) at 1.3
+# times, so 11 pt text shows at 14 pt or more: readable from the back of a room.
+MIN_FONT_PT = 11
+FONT_SIZES = {"font.size": MIN_FONT_PT, "axes.labelsize": MIN_FONT_PT,
+              "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT,
+              "legend.fontsize": MIN_FONT_PT, "legend.title_fontsize": MIN_FONT_PT,
+              "axes.titlesize": MIN_FONT_PT + 1, "figure.titlesize": MIN_FONT_PT + 2}
+
 
 def use_course_style(figsize: tuple[float, float] = (4.5, 3.0)) -> None:
     """Set crisp, deterministic figure defaults for notebooks and headless runs.
 
-    Inline figures are PNG (nbval does not compare PNG bytes). If d2l switches the
-    display to SVG (``d2l.set_figsize`` does), the SVG carries no date and no random
-    ids, so stored outputs still reproduce exactly.
+    Text is at least ``MIN_FONT_PT`` points, for slides. Inline figures are PNG (nbval does
+    not compare PNG bytes). If d2l switches the display to SVG (``d2l.set_figsize`` does),
+    the SVG carries no date and no random ids, so stored outputs still reproduce exactly.
     """
     os.environ["SOURCE_DATE_EPOCH"] = "0"  # matplotlib writes this date into SVG/PDF
     plt.rcParams.update({
@@ -24,6 +33,7 @@ def use_course_style(figsize: tuple[float, float] = (4.5, 3.0)) -> None:
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.prop_cycle": plt.cycler(color=COLORS),
+        **FONT_SIZES,
     })
     from IPython import get_ipython
 

@@ -5,8 +5,9 @@ Usage:
     python scripts/build_site.py slides [--out build/slides] [notebooks/*.ipynb]
 
 The site is Sphinx with myst-nb and sphinx-book-theme, configured in ``site/conf.py``; the decks
-are nbconvert's ``SlidesExporter``, cut by the slide metadata that ``scripts/slides.py --apply``
-writes. Both show the outputs stored in the notebooks: nothing is re-executed.
+are nbconvert's ``SlidesExporter`` on ``scripts/slides.py``'s cut of each notebook (slide text,
+speaker notes, code in pieces, figures on slides of their own), with no prompts, on a 1280x720
+canvas. Both show the outputs stored in the notebooks: nothing is re-executed.
 
 What the tools do not give, and this script does:
 
@@ -28,6 +29,9 @@ from pathlib import Path
 import jinja2
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import slides  # noqa: E402  (scripts/slides.py: the slide rule)
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE_CONFIG = ROOT / "site"
 NODE_MODULES = SITE_CONFIG / "node_modules"
@@ -41,31 +45,66 @@ ASSETS = {
     "requirejs": ["require.js"],
     "jquery": ["LICENSE.txt", "dist/jquery.min.js"],
 }
-# MathJax as JupyterLab 4.6 configures it (every TeX package, `$` delimiters, escapes). The
-# reveal template asks MathJax 2's Hub to re-render on every slide change; MathJax 3 typesets
-# every slide once at load, so the Hub it is given does nothing.
+# MathJax as JupyterLab 4.6 configures it (every TeX package, `$` delimiters, escapes); it
+# typesets every slide once at load.
 MATHJAX_CONFIG = """<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
-  displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true, processEnvironments: true},
-  startup: {ready() {
-    MathJax.startup.defaultReady();
-    MathJax.Hub = {getAllJax() { return false; }, Rerender() {}};
-  }}};
+  displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+  processEscapes: true, processEnvironments: true}};
 </script>
 <script defer src="_static/mathjax/es5/tex-chtml-full.js"></script>"""
+# The decks' canvas and type. reveal.js scales the 1280x720 canvas to the window (by 1/1.02 at a
+# 1280x720 window, for its margin), so 24 px body text shows at 23.5 px and 19 px code at 18.6 px:
+# at least the 22 and 18 px the slide test asks for. Code and text outputs wrap rather than run
+# off the slide; tables keep their columns; a figure takes the width scripts/slides.py gives it.
+SLIDE_WIDTH, SLIDE_HEIGHT, SLIDE_MARGIN = 1280, 720, 0.02
+BODY_PX, CODE_PX = 24, 19
+SLIDES_CSS = f"""
+:root {{ --jp-code-font-size: {CODE_PX}px; --jp-content-font-size1: {BODY_PX}px;
+         --jp-ui-font-size1: {BODY_PX}px; --jp-code-line-height: 1.3; }}
+.reveal {{ font-size: {BODY_PX}px; }}
+.reveal .slides section {{ padding: 0; }}
+.reveal .jp-RenderedHTMLCommon {{ font-size: {BODY_PX}px; line-height: 1.4; padding-right: 0; }}
+.reveal .jp-MarkdownOutput.jp-RenderedHTMLCommon {{ overflow: visible; }}
+.reveal .jp-RenderedHTMLCommon :is(p, li) {{ font-size: {BODY_PX}px; line-height: 1.4;
+                                             margin: 0 0 0.35em 0; }}
+.reveal .jp-RenderedHTMLCommon h1 {{ font-size: 44px; line-height: 1.3; margin: 0 0 0.4em; }}
+.reveal .jp-RenderedHTMLCommon h2 {{ font-size: 36px; line-height: 1.3; margin: 0 0 0.4em; }}
+.reveal .jp-RenderedHTMLCommon h3 {{ font-size: 30px; line-height: 1.3; margin: 0 0 0.3em; }}
+.reveal .jp-RenderedHTMLCommon h4 {{ font-size: 26px; line-height: 1.3; margin: 0 0 0.3em; }}
+.reveal .jp-RenderedHTMLCommon :is(h1, h2, h3, h4) {{ text-transform: none; }}
+.reveal .jp-RenderedHTMLCommon code {{ font-size: {CODE_PX}px; }}
+.reveal .jp-RenderedHTMLCommon table {{ font-size: {BODY_PX}px; table-layout: auto;
+                                        margin: 0.3em 0; }}
+.reveal .jp-RenderedHTMLCommon :is(td, th) {{ padding: 0.2em 0.5em; }}
+.reveal .jp-OutputArea .jp-RenderedHTMLCommon table {{ font-size: {CODE_PX}px; }}
+.reveal .jp-Cell {{ padding: 0.2em 0; }}
+.reveal .highlight {{ margin: 0; }}
+.reveal pre, .reveal .highlight > pre, .reveal div.jp-OutputArea-output > pre {{
+  font-size: {CODE_PX}px; line-height: 1.3; white-space: pre-wrap; overflow-wrap: anywhere;
+  width: 100%; box-sizing: border-box; margin: 0; }}
+.reveal .jp-OutputArea-output img {{ display: block; margin: 0 auto; max-width: 100%;
+                                     height: auto; max-height: {SLIDE_HEIGHT - 60}px; }}
+"""
 SLIDES_TEMPLATE = """{%- extends 'reveal/index.html.j2' -%}
 {% block html_head_js_mathjax %}""" + MATHJAX_CONFIG + """{% endblock html_head_js_mathjax %}
 {% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}
 {% block html_head_css %}{{ super() }}<link rel="icon" href="data:,">
-<style>:root { --jp-code-font-size: 16px; }</style>
+<style>""" + SLIDES_CSS + """</style>
 {% endblock html_head_css %}
 {% macro alt(output) -%}
-<img alt="{{ output.metadata.get('alt', '') | escape_html }}" {% endmacro %}
+<img alt="{{ output.metadata.get('alt', '') | escape_html }}" {% if output.metadata.slide_width -%}
+width="{{ output.metadata.slide_width }}" {% endif %}{% endmacro %}
 {% block data_png scoped %}{{ super() | replace('<img ', alt(output), 1) }}{% endblock data_png %}
 {% block data_jpg scoped %}{{ super() | replace('<img ', alt(output), 1) }}{% endblock data_jpg %}
 {% block data_svg scoped %}{{ super() | replace('<img ', alt(output), 1) }}{% endblock data_svg %}
-{% block footer_js %}{{ super() }}
+{% block footer_js %}
 <script>
-require(["{{ resources.reveal.url_prefix }}/dist/reveal.js"], function (Reveal) {
+require(["{{ resources.reveal.url_prefix }}/dist/reveal.js",
+         "{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"],
+        function (Reveal, RevealNotes) {
+  Reveal.initialize({controls: true, progress: true, history: true, slideNumber: "c/t",
+                     transition: "slide", plugins: [RevealNotes], """ + (
+    f"width: {SLIDE_WIDTH}, height: {SLIDE_HEIGHT}, margin: {SLIDE_MARGIN}") + """});
   window.Reveal = Reveal;  // for tests and presenters' consoles (require.js keeps it private)
 });
 </script>
@@ -175,14 +214,16 @@ def build_slides(notebooks: list[Path], out: Path) -> list[Path]:
         extra_loaders=[jinja2.DictLoader({"course_slides.html.j2": SLIDES_TEMPLATE})],
         require_js_url="_static/requirejs/require.js",
         jquery_url="_static/jquery/dist/jquery.min.js",
-        reveal_url_prefix="_static/reveal.js", reveal_theme="white", reveal_scroll=True)
+        reveal_url_prefix="_static/reveal.js", reveal_theme="white",
+        exclude_input_prompt=True, exclude_output_prompt=True)
     written = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         for index, cell in _figure_cells(nb):
             for output in cell.outputs:
                 output.setdefault("metadata", {})["alt"] = figure_alt(nb, index)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        body, _ = exporter.from_notebook_node(slides.deck(nb),
+                                              resources={"metadata": {"name": path.stem}})
         written.append(out / f"{path.stem}.slides.html")
         written[-1].write_text(body, encoding="utf-8")
     return written

@@ -55,23 +55,75 @@ def _course_notebook(number: int = 1):
 
 def test_slide_rule():
     assert slides.slide_types(_course_notebook()) == [
-        "slide", "-", "skip", "skip", "slide", "subslide", "-", "fragment", "-",
-        "subslide",   # 30 lines of code: over the budget, so a subslide of its own
-        "subslide",   # the figure would overflow the 30-line slide
-        "-", "slide", "subslide", "fragment"]
+        "slide", "-", "skip", "skip", "slide", "subslide", "-", "-",
+        "subslide",   # a claim after a code cell: a slide of its own
+        "-",          # its code (the first of two pieces) fits under it
+        "subslide",   # code after code: one check per slide
+        "subslide", "slide", "subslide", "-"]
+
+
+def test_slide_text_keeps_the_claim_and_sends_the_rest_to_notes():
+    shown, notes = slides.slide_text(
+        "### 2.2 The loss\n\nThe squared loss of one prediction is\n\n$$\\ell = (y - \\hat y)^2 ,$$"
+        "\n\nso the derivative is the error. More prose (J. Doe, *J. Econ. Rev.* 5).")
+    assert shown == ("### 2.2 The loss\n\nThe squared loss of one prediction is\n\n"
+                     "$$\\ell = (y - \\hat y)^2 ,$$")
+    assert notes == "so the derivative is the error. More prose (J. Doe, *J. Econ. Rev.* 5)."
+    assert slides.slide_text("**The gradient.** It is $X^\\top u / n$. Proof follows. Q.E.D.") == (
+        "**The gradient.** It is $X^\\top u / n$.", "Proof follows. Q.E.D.")
+    text = 'Data from Harrison, D. and "Hedonic prices. Air" (1978).'
+    assert slides.first_sentence(text + " Then more.") == text
+    shown, notes = slides.slide_text(
+        "You can:\n\n- Fit a line. Then more.\n- Read curves.\n\nAside.")
+    assert (shown, notes) == ("You can:\n\n- Fit a line.\n- Read curves.", "Aside.")
+    marked = "## Title\n\nLong prose. <!-- slide -->The point.<!-- /slide --> More prose."
+    assert slides.slide_text(marked) == ("## Title\n\nThe point.", "Long prose.  More prose.")
+    assert slides.slide_text("<!-- notes -->\nSay this.") == ("", "Say this.")
+
+
+def test_code_pieces_cut_at_statements_and_fit():
+    blocks = ["\n".join(f"x{b}_{i} = {i}" for i in range(6)) for b in range(5)]  # 5 x 6 lines
+    pieces = slides.code_pieces("\n\n".join(blocks))
+    assert sorted(len(piece.splitlines()) for piece in pieces) == [6, 13, 13]  # at blank lines
+    assert all(piece.startswith("x") for piece in pieces)
+    method = "    def m{0}(self):\n" + "\n".join(f"        y = {{0}} + {i}" for i in range(5))
+    source = "class A:\n" + "\n\n".join(method.format(k) for k in range(4))
+    pieces = slides.code_pieces(source)
+    assert len(pieces) == 2 and all(len(p.splitlines()) <= slides.CODE_LINES for p in pieces)
+    assert pieces[1].startswith("    def m")  # a class cut between its methods
+    assert slides.code_pieces("a = 1\nb = 2") == ["a = 1\nb = 2"]
+
+
+def test_deck_cuts_cells_into_slides_and_notes():
+    deck = slides.deck(_course_notebook())
+    kinds = [(c.cell_type, c.metadata["slideshow"]["slide_type"]) for c in deck.cells]
+    assert ("markdown", "notes") in kinds and ("code", "skip") not in kinds
+    assert len({c.id for c in deck.cells}) == len(deck.cells)  # nbconvert needs unique ids
+    long = [c for c in deck.cells if c.source.count("print(") > 1]
+    assert [c.metadata["slideshow"]["slide_type"] for c in long] == ["-", "subslide"]
+    assert sum(len(c.source.splitlines()) for c in long) == 30
+    figure = [c for c in deck.cells if c.get("outputs")]
+    assert len(figure) == 1 and figure[0].metadata["transient"] == {"remove_source": True}
+    assert figure[0].metadata["slideshow"]["slide_type"] == "subslide"
+    assert figure[0].outputs[0].metadata["slide_width"] == slides.FIGURE_HEIGHT  # 1x1 PNG
+    notes = [c.source for c in deck.cells if c.metadata["slideshow"]["slide_type"] == "notes"]
+    assert notes == ["It flattens after epoch 3."]
 
 
 def test_apply_then_check(tmp_path):
     path = tmp_path / "nb.ipynb"
-    nbformat.write(_course_notebook(), path)
+    nb = _course_notebook()
+    nb.metadata["rise"] = {"scroll": True}  # RISE's scrolling slides: removed
+    nbformat.write(nb, path)
     assert slides.main(["--check", str(path)]) == 1
     assert slides.main(["--apply", str(path)]) == 0
     text = path.read_text()
     assert slides.main(["--check", str(path)]) == 0
     assert slides.apply(path) is False and path.read_text() == text  # idempotent
     nb = nbformat.read(path, as_version=4)
-    assert nb.metadata["rise"] == {"scroll": True}
+    assert "rise" not in nb.metadata
     assert nb.cells[0].metadata["slideshow"] == {"slide_type": "slide"}
+    assert nb.cells[0].source == _course_notebook().cells[0].source  # metadata only
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
@@ -203,3 +255,6 @@ def test_slides_load_only_their_own_files(tmp_path):
         assert url.startswith("data:") or (out / url.split("?")[0]).is_file(), url
     assert "_static/mathjax/es5/tex-chtml-full.js" in loaded
     assert "_static/reveal.js/dist/reveal.js" in deck
+    assert "width: 1280, height: 720" in deck and "RevealNotes" in deck
+    assert '<aside class="notes">' in deck
+    assert not re.search(r"class=\"jp-InputPrompt|In&nbsp;\[\d*\]:", deck)  # --no-prompt
