@@ -29,7 +29,7 @@ def figure_bundle(fig: Figure) -> dict[str, str]:
 
 
 def sliders_text(sliders: Mapping[str, ValueWidget]) -> str:
-    """One line naming each slider and its value, e.g. ``Sliders: Huber δ = 1``."""
+    """One line naming each slider and its value: ``Sliders (...): Huber δ = 1``."""
     parts = []
     for name, slider in sliders.items():
         value = f"{slider.value:g}" if isinstance(slider.value, float) else slider.value
@@ -43,6 +43,7 @@ def slider_figure(fig: Figure, redraw: Callable[..., None],
 
     ``redraw`` changes ``fig`` in place and is called once with the starting values before the
     figure is shown. ``fig`` is closed in pyplot, so the cell does not show it a second time.
+    Slider labels are shown in full unless a slider's style sets their width.
     """
     if not isinstance(fig, Figure):
         raise ValueError(f"fig must be a matplotlib Figure, got {fig!r}")
@@ -59,6 +60,9 @@ def slider_figure(fig: Figure, redraw: Callable[..., None],
     def values() -> dict:
         return {name: slider.value for name, slider in sliders.items()}
 
+    for slider in sliders.values():
+        if not slider.style.description_width:  # the default width cuts long labels short
+            slider.style.description_width = "initial"
     redraw(**values())
     plt.close(fig)
     controls = HBox(list(sliders.values()), layout=Layout(flex_flow="row wrap"))

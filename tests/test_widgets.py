@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ipywidgets import FloatLogSlider, IntSlider, SelectionSlider
+from ipywidgets import FloatLogSlider, IntSlider, Output, SelectionSlider
 
 from course_utils import widgets
 from course_utils.widgets import WIDGET_VIEW, figure_bundle, slider_figure, sliders_text
@@ -42,6 +42,7 @@ def test_shows_sliders_then_the_default_figure_and_redraws_it_in_place(shown):
     slope = IntSlider(value=1, min=0, max=4, description="slope")
     slider_figure(fig, redraw, {"slope": slope})
 
+    assert slope.style.description_width == "initial"  # the label in full, not cut short
     assert calls == [1]  # drawn at the starting value before it is shown
     assert not plt.fignum_exists(fig.number)  # closed: the cell does not show it again
     (controls, controls_kw), (figure, figure_kw) = shown
@@ -61,6 +62,13 @@ def test_shows_sliders_then_the_default_figure_and_redraws_it_in_place(shown):
 
     slope.value = 1  # back to the start: the same picture, byte for byte
     assert shown[-1][0]["image/png"] == figure["image/png"]
+
+
+def test_a_label_width_that_is_set_is_kept(shown):
+    fig, redraw, _ = _line_figure()
+    slope = IntSlider(value=1, description="slope", style={"description_width": "40px"})
+    slider_figure(fig, redraw, {"slope": slope})
+    assert slope.style.description_width == "40px"
 
 
 def test_the_default_figure_is_the_inline_backends_png(shown):
@@ -111,6 +119,7 @@ def test_sliders_text_names_each_slider_and_its_value():
     ({"sliders": [IntSlider()]}, "sliders"),
     ({"sliders": {"two words": IntSlider()}}, "name"),
     ({"sliders": {"slope": 3}}, "slope"),
+    ({"sliders": {"slope": Output()}}, "slope"),  # a widget without a value
 ])
 def test_slider_figure_rejects_bad_arguments_by_name(shown, kwargs, name):
     fig, redraw, _ = _line_figure()
