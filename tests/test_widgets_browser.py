@@ -69,7 +69,8 @@ def _move(driver, cell, label: str, presses: int, readout: str, shot: str) -> tu
     driver.save_screenshot(str(SCREENSHOTS / f"{shot}-before.png"))
     for _ in range(presses):
         handle.send_keys(Keys.ARROW_RIGHT)  # focuses the handle first; no click, no drag
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script(READOUT, cell, label) == readout)
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(READOUT, cell, label) == readout,
+                                    f"the slider {label!r} did not move to {readout}")
     # One redraw per key press: wait until the picture has changed and then stays the same.
     shown = [before]
 
@@ -77,7 +78,8 @@ def _move(driver, cell, label: str, presses: int, readout: str, shot: str) -> tu
         shown.append(d.execute_script(FIGURE_SRC, cell))
         return shown[-1] != before and shown[-1] == shown[-2]
 
-    WebDriverWait(driver, 30, poll_frequency=1.5).until(settled)
+    WebDriverWait(driver, 30, poll_frequency=1.5).until(
+        settled, f"the figure under the slider {label!r} did not change")
     driver.save_screenshot(str(SCREENSHOTS / f"{shot}-after.png"))
     return before, shown[-1]
 
