@@ -2,8 +2,9 @@
 
 One module per idea:
 
-- ``data``: synthetic data, minibatch readers, the Boston housing table;
+- ``data``: synthetic data, a minibatch reader, the Boston housing table;
 - ``regression``: the linear model, the squared loss, the SGD step, the closed form;
+- ``validate``: the argument checks of ``data`` and ``regression``, as decorators;
 - ``plotting``: deterministic, readable figures;
 - ``autodiff``: the forward- and reverse-mode teaching engines;
 - ``graph``: drawing computation graphs with networkx and matplotlib;

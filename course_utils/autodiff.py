@@ -4,24 +4,34 @@
 - Reverse mode: ``Var(value)`` records its inputs and local derivatives; ``backward()`` then
   sends adjoints from the output back to every input in one sweep.
 
-Both support ``+ - * / **`` (``**`` with a plain-number exponent) and the module-level
-``log, exp, sin, cos, tanh``, which also accept plain numbers. ``forward_gradient`` and
-``reverse_gradient`` return ``(value, gradient)`` of a scalar function of scalars;
-``forward_jacobian`` and ``reverse_jacobian`` the outputs and Jacobian of a list-valued one.
-``counts`` records the work done (passes and operations), so the cost of the two modes can be
-counted without timers.
+Both share ``Scalar``'s rules: ``+ - * / **`` (``x ** p`` for a plain number p, ``b ** x`` for
+a plain number b > 0), comparisons by value (``x < 3``, so ``if`` and ``while`` work), and the
+functions ``log, exp, sin, cos, tanh, relu``, which also accept plain numbers.
+``forward_gradient`` and ``reverse_gradient`` return ``(value, gradient)`` of a scalar function
+of scalars; ``forward_jacobian`` and ``reverse_jacobian`` the outputs and Jacobian of a
+list-valued one. ``counts`` records the work done, so the two modes can be compared without
+timers.
+
+Notebook 02 shows ``Scalar``, ``Dual``, ``Var``, ``topological_order``, ``elementary`` and the
+six functions exactly as written here (tests/test_notebook_functions.py checks it). The
+decorators are the package's only additions: input checks and work counters, kept out of the
+lines a student reads.
 """
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Sequence
 
 # Work done since the last ``reset_counts()``:
 #   forward_passes:  calls of f on Dual inputs (one per input direction)
-#   dual_ops:        elementary operations evaluated on Dual numbers
+#   dual_ops:        operations evaluated on Dual numbers
+#   dual_edges:      tangent terms those operations summed (one multiply-add per input edge)
 #   recorded_ops:    operations recorded in a reverse-mode graph (non-leaf Var objects made)
 #   backward_passes: calls of Var.backward()
-counts = {"forward_passes": 0, "dual_ops": 0, "recorded_ops": 0, "backward_passes": 0}
+#   backward_edges:  adjoint terms the backward passes added (one per edge they visited)
+counts = {"forward_passes": 0, "dual_ops": 0, "dual_edges": 0, "recorded_ops": 0,
+          "backward_passes": 0, "backward_edges": 0}
 
 
 def reset_counts() -> None:
@@ -30,26 +40,96 @@ def reset_counts() -> None:
         counts[key] = 0
 
 
+# ---- The package's additions: checks and counters, run before the decorated function ----
+
+def _before(check: Callable) -> Callable:
+    """Decorator: call ``check`` with the function's arguments, then the function."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            check(*args, **kwargs)
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def _real(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{what} must be a real number, got {type(value).__name__}")
     return float(value)
 
 
-class _Scalar:
-    """Arithmetic shared by Dual and Var; each subclass says how to combine derivatives."""
+def _check_dual(self, value, tangent=0.0) -> None:
+    _real(value, "value")
+    _real(tangent, "tangent")
 
-    value: float
 
-    def _lift(self, other) -> "_Scalar":
-        if isinstance(other, type(self)):
-            return other
-        if isinstance(other, _Scalar):
-            raise TypeError(f"cannot mix {type(self).__name__} and {type(other).__name__}")
-        return type(self)(_real(other, "operand"))
+def _check_var(self, value, inputs=(), local_grads=(), op="", name=None) -> None:
+    _real(value, "value")
+    if len(inputs) != len(local_grads):
+        raise ValueError(f"inputs and local_grads must have the same length, "
+                         f"got {len(inputs)} and {len(local_grads)}")
 
-    def _apply(self, op: str, value: float, args: tuple, partials: tuple) -> "_Scalar":
+
+def _check_operand(self, other) -> None:
+    if isinstance(other, Scalar) and type(other) is not type(self):
+        raise TypeError(f"cannot mix {type(self).__name__} and {type(other).__name__}")
+    if not isinstance(other, Scalar):
+        _real(other, "operand")
+
+
+def _check_exponent(self, p) -> None:
+    if isinstance(p, Scalar):
+        raise TypeError("x ** y needs a plain-number exponent y; write exp(y * log(x))")
+    p = _real(p, "exponent")
+    if self.value < 0.0 and not p.is_integer():
+        raise ValueError(f"{self.value!r} ** {p!r}: a negative base needs an integer exponent")
+
+
+def _check_base(self, base) -> None:
+    if _real(base, "base") <= 0.0:
+        raise ValueError(f"{base!r} ** x needs a base > 0 (its derivative is base ** x · ln base)")
+
+
+def _check_argument(x, op, f, df) -> None:
+    if not hasattr(x, "_apply"):  # an engine number (also the notebook's own copy) or a real
+        _real(x, "argument")
+
+
+def _check_log(x) -> None:
+    if getattr(x, "value", x) <= 0.0:
+        raise ValueError(f"log of a non-positive number: log({x!r}) is undefined")
+
+
+def _count_dual_op(self, op, value, inputs, local_grads) -> None:
+    counts["dual_ops"] += 1
+    counts["dual_edges"] += len(inputs)
+
+
+def _count_recorded_op(self, op, value, inputs, local_grads) -> None:
+    counts["recorded_ops"] += 1
+
+
+def _count_backward(self) -> None:
+    counts["backward_passes"] += 1
+    counts["backward_edges"] += sum(len(node.inputs) for node in topological_order(self))
+
+
+# ---- The engines, as notebook 02 shows them ----
+
+class Scalar:
+    """A number that knows the local derivatives of every operation applied to it.
+
+    Each operation computes its value and its local derivatives (d result / d input) and hands
+    them to ``_apply``: Dual pushes a tangent forward with them, Var records them in a graph.
+    """
+
+    def _apply(self, op: str, value: float, inputs: tuple, local_grads: tuple) -> "Scalar":
         raise NotImplementedError
+
+    @_before(_check_operand)
+    def _lift(self, other) -> "Scalar":  # a plain number becomes a constant of the same kind
+        return other if isinstance(other, Scalar) else type(self)(other)
 
     def __add__(self, other):
         other = self._lift(other)
@@ -66,88 +146,132 @@ class _Scalar:
 
     def __truediv__(self, other):
         other = self._lift(other)
-        if other.value == 0.0:
-            raise ZeroDivisionError(f"division by zero: {self.value!r} / 0.0")
-        inv = 1.0 / other.value
         return self._apply("div", self.value / other.value, (self, other),
-                           (inv, -self.value * inv * inv))
+                           (1.0 / other.value, -self.value / other.value ** 2))
 
-    def __pow__(self, exponent):
-        if isinstance(exponent, _Scalar):
-            raise TypeError("** needs a plain-number exponent; write exp(y * log(x)) for x ** y")
-        p = _real(exponent, "exponent")
-        x = self.value
-        if x == 0.0 and p < 1.0 and p != 0.0:
-            raise ZeroDivisionError(f"0.0 ** {p!r}: the power or its derivative divides by zero")
-        if x < 0.0 and not p.is_integer():
-            raise ValueError(f"{x!r} ** {p!r}: a negative base needs an integer exponent")
-        return self._apply(f"pow{p:g}", x ** p, (self,), (p * x ** (p - 1.0) if p else 0.0,))
+    @_before(_check_exponent)
+    def __pow__(self, p: float):  # x ** p for a plain number p
+        return self._apply(f"pow{p:g}", self.value ** p, (self,), (p * self.value ** (p - 1),))
 
-    def __radd__(self, other):
-        return self._lift(other) + self
-
-    def __rsub__(self, other):
-        return self._lift(other) - self
-
-    def __rmul__(self, other):
-        return self._lift(other) * self
-
-    def __rtruediv__(self, other):
-        return self._lift(other) / self
+    @_before(_check_base)
+    def __rpow__(self, base: float):  # base ** x for a plain number base > 0
+        value = base ** self.value
+        return self._apply("rpow", value, (self,), (value * math.log(base),))
 
     def __neg__(self):
         return self._apply("neg", -self.value, (self,), (-1.0,))
 
+    __radd__ = __add__  # 2 + x is x + 2
+    __rmul__ = __mul__
 
-class Dual(_Scalar):
+    def __rsub__(self, other):
+        return self._lift(other) - self
+
+    def __rtruediv__(self, other):
+        return self._lift(other) / self
+
+    # Comparisons look at values only, so Python's if and while work on engine numbers.
+    # (== keeps its usual meaning, "the same object": the engine keeps nodes in sets.)
+    def __lt__(self, other) -> bool:
+        return self.value < getattr(other, "value", other)
+
+    def __le__(self, other) -> bool:
+        return self.value <= getattr(other, "value", other)
+
+    def __gt__(self, other) -> bool:
+        return self.value > getattr(other, "value", other)
+
+    def __ge__(self, other) -> bool:
+        return self.value >= getattr(other, "value", other)
+
+
+@_before(_check_argument)
+def elementary(x, op: str, f: Callable[[float], float], df: Callable[[float], float]):
+    """f(x) for a plain number x; for a Dual or a Var, the result that also carries f'(x)."""
+    if isinstance(x, numbers.Real):
+        return f(x)
+    return x._apply(op, f(x.value), (x,), (df(x.value),))
+
+
+@_before(_check_log)
+def log(x):
+    """Natural logarithm (x > 0)."""
+    return elementary(x, "log", math.log, lambda v: 1.0 / v)
+
+
+def exp(x):
+    """Exponential."""
+    return elementary(x, "exp", math.exp, math.exp)
+
+
+def sin(x):
+    """Sine."""
+    return elementary(x, "sin", math.sin, math.cos)
+
+
+def cos(x):
+    """Cosine."""
+    return elementary(x, "cos", math.cos, lambda v: -math.sin(v))
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return elementary(x, "tanh", math.tanh, lambda v: 1.0 - math.tanh(v) ** 2)
+
+
+def relu(x):
+    """max(x, 0), with derivative 0 at x = 0 (as in PyTorch)."""
+    return elementary(x, "relu", lambda v: max(v, 0.0), lambda v: 1.0 if v > 0 else 0.0)
+
+
+class Dual(Scalar):
     """A dual number ``value + tangent·ε`` with ``ε² = 0``: forward-mode differentiation."""
 
+    @_before(_check_dual)
     def __init__(self, value: float, tangent: float = 0.0):
-        self.value = _real(value, "value")
-        self.tangent = _real(tangent, "tangent")
+        self.value = value
+        self.tangent = tangent
 
-    def _apply(self, op, value, args, partials):
-        counts["dual_ops"] += 1
-        return Dual(value, sum(d * a.tangent for d, a in zip(partials, args)))
+    @_before(_count_dual_op)
+    def _apply(self, op, value, inputs, local_grads):
+        # Chain rule, forward: the result's tangent is the sum over its inputs of
+        # (local derivative) × (the input's tangent).
+        return Dual(value, sum(d * x.tangent for d, x in zip(local_grads, inputs)))
 
     def __repr__(self) -> str:
         return f"Dual(value={self.value:.6g}, tangent={self.tangent:.6g})"
 
 
-class Var(_Scalar):
+class Var(Scalar):
     """A node of a reverse-mode graph: value, adjoint ``grad``, inputs and local derivatives."""
 
-    def __init__(self, value: float, inputs: tuple = (), local_grads: tuple = (), op: str = "",
-                 name: str | None = None):
-        if len(inputs) != len(local_grads):
-            raise ValueError(f"inputs and local_grads must have the same length, "
-                             f"got {len(inputs)} and {len(local_grads)}")
-        self.value = _real(value, "value")
+    @_before(_check_var)
+    def __init__(self, value: float, inputs: tuple = (), local_grads: tuple = (),
+                 op: str = "", name: str | None = None):
+        self.value = value
         self.grad = 0.0
-        self.inputs = tuple(inputs)
-        self.local_grads = tuple(local_grads)
+        self.inputs = inputs
+        self.local_grads = local_grads
         self.op = op
         self.name = name
-        if inputs:
-            counts["recorded_ops"] += 1
 
-    def _apply(self, op, value, args, partials):
-        return Var(value, args, partials, op)
+    @_before(_count_recorded_op)
+    def _apply(self, op, value, inputs, local_grads):
+        return Var(value, inputs, local_grads, op)
 
+    @_before(_count_backward)
     def backward(self) -> None:
-        """Set ``grad`` of every node to d(self)/d(node).
+        """Set ``grad`` of every node to d(self)/d(node), in one sweep from self down.
 
         Each call starts from zero adjoints (PyTorch instead adds to ``.grad`` across calls).
-        Within the sweep adjoints accumulate with ``+=``: a node used twice gets both terms.
         """
-        counts["backward_passes"] += 1
         order = topological_order(self)
         for node in order:
             node.grad = 0.0
         self.grad = 1.0
-        for node in reversed(order):  # consumers before their inputs
+        for node in reversed(order):  # every user of a node comes before the node
             for parent, local in zip(node.inputs, node.local_grads):
-                parent.grad += node.grad * local
+                parent.grad += node.grad * local  # fan-out: the contributions add up
 
     def __repr__(self) -> str:
         label = f"{self.name}, " if self.name else ""
@@ -169,42 +293,7 @@ def topological_order(root: Var) -> list[Var]:
     return order
 
 
-def _unary(x, op: str, f: Callable[[float], float], df: Callable[[float], float]):
-    if isinstance(x, _Scalar):
-        return x._apply(op, f(x.value), (x,), (df(x.value),))
-    return f(_real(x, "argument"))
-
-
-def _check_log(x: float) -> float:
-    if x <= 0.0:
-        raise ValueError(f"log of a non-positive number: log({x!r}) is undefined")
-    return math.log(x)
-
-
-def log(x):
-    """Natural logarithm; raises ValueError for x <= 0."""
-    return _unary(x, "log", _check_log, lambda v: 1.0 / v)
-
-
-def exp(x):
-    """Exponential."""
-    return _unary(x, "exp", math.exp, math.exp)
-
-
-def sin(x):
-    """Sine."""
-    return _unary(x, "sin", math.sin, math.cos)
-
-
-def cos(x):
-    """Cosine."""
-    return _unary(x, "cos", math.cos, lambda v: -math.sin(v))
-
-
-def tanh(x):
-    """Hyperbolic tangent."""
-    return _unary(x, "tanh", math.tanh, lambda v: 1.0 - math.tanh(v) ** 2)
-
+# ---- Gradients and Jacobians of functions of several numbers ----
 
 def _check_inputs(inputs: Sequence) -> list[float]:
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence) or not inputs:
@@ -212,7 +301,7 @@ def _check_inputs(inputs: Sequence) -> list[float]:
     return [_real(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
 
 
-def _output(out, kind: type) -> _Scalar:
+def _output(out, kind: type) -> Scalar:
     if isinstance(out, kind):
         return out
     if isinstance(out, numbers.Real) and not isinstance(out, bool):
@@ -221,7 +310,7 @@ def _output(out, kind: type) -> _Scalar:
                      f"got {type(out).__name__}")
 
 
-def _outputs(out, kind: type) -> list[_Scalar]:
+def _outputs(out, kind: type) -> list[Scalar]:
     items = list(out) if isinstance(out, (list, tuple)) else [out]
     if not items:
         raise ValueError("f must return a scalar or a non-empty list of scalars, got nothing")

@@ -1,4 +1,4 @@
-"""Data for the course: synthetic regression data, minibatch readers, the Boston housing table."""
+"""Data for the course: synthetic regression data, a minibatch reader, the Boston housing table."""
 
 import hashlib
 import io
@@ -8,28 +8,22 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from torch.utils import data
+
+from course_utils import validate
 
 
+@validate.checked(validate.synthetic_data)
 def synthetic_data(w: torch.Tensor, b: float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate y = Xw + b + noise, noise ~ N(0, 0.01^2); X is (n, d), y is (n, 1)."""
-    if not isinstance(w, torch.Tensor) or w.dim() != 1:
-        raise ValueError(f"w must be a 1-D tensor of weights, got {w!r}")
-    if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 0:
-        raise ValueError(f"num_examples must be an int >= 0, got {num_examples!r}")
     X = torch.normal(0, 1, (num_examples, len(w)))
     y = torch.matmul(X, w) + b
     y += torch.normal(0, 0.01, y.shape)
     return X, y.reshape((-1, 1))
 
 
+@validate.checked(validate.data_iter)
 def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor):
     """Yield shuffled minibatches (X, y); the last one is shorter when n % batch_size != 0."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    if len(features) != len(labels):
-        raise ValueError(f"features and labels must have the same length, "
-                         f"got {len(features)} and {len(labels)}")
     num_examples = len(features)
     indices = list(range(num_examples))
     random.shuffle(indices)
@@ -38,22 +32,11 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor):
         yield features[batch_indices], labels[batch_indices]
 
 
-def load_array(data_arrays: tuple[torch.Tensor, ...], batch_size: int,
-               is_train: bool = True) -> data.DataLoader:
-    """Wrap tensors of equal length in a DataLoader (shuffled when is_train)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    lengths = [len(a) for a in data_arrays]
-    if not lengths or len(set(lengths)) != 1:
-        raise ValueError(f"data_arrays must be tensors of one length, got lengths {lengths}")
-    dataset = data.TensorDataset(*data_arrays)
-    return data.DataLoader(dataset, batch_size, shuffle=is_train)
-
-
 BOSTON_CSV = "boston_house_prices.csv"
 BOSTON_SHA256 = "d98212636026544fc9b9c0f372e5f819872e6fa6fa757ab025efdda22180f2d6"
 
 
+@validate.checked(validate.load_boston_housing)
 def load_boston_housing(path: str | Path | None = None) -> pd.DataFrame:
     """The Boston housing table (Harrison & Rubinfeld 1978) as shipped: 506 rows, 14 columns.
 

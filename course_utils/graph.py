@@ -1,4 +1,4 @@
-"""Computation graphs as networkx DAGs, drawn with matplotlib (no graphviz needed).
+"""Computation graphs as networkx DAGs, laid out and drawn by networkx on matplotlib (no graphviz).
 
 Two kinds of root are understood:
 
@@ -19,18 +19,16 @@ from collections.abc import Mapping
 import networkx as nx
 import torch
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 from course_utils.plotting import COLORS
 
-# Drawing sizes in inches: one data unit is one inch, so boxes fit their text at any size.
-_LAYER_GAP, _ROW_GAP, _CHAR_W, _LINE_H, _FONT = 1.7, 0.95, 0.075, 0.17, 9
 MAX_DRAWN_NODES = 200  # beyond this a drawing is unreadable (and too large for matplotlib)
-_STYLE = {  # kind -> (edge colour, fill colour, line style)
-    "leaf": (COLORS[0], "#DCEBF5", "-"),
-    "op": (COLORS[1], "#F8E3D6", "-"),
-    "const": ("#777777", "#F2F2F2", "--"),
-}
+FONT_SIZE, PAD = 9, 0.6  # label size in points; padding inside a box, in font sizes
+LAYER_SPACE, ROW_SPACE = 0.8, 0.3  # inches between the widest boxes and the tallest ones
+_STYLE = {"leaf": (COLORS[0], "#DCEBF5", "-"), "op": (COLORS[1], "#F8E3D6", "-"),
+          "const": ("#777777", "#F2F2F2", "--")}  # kind: edge colour, fill, line style
 
 
 def _is_node(obj) -> bool:
@@ -42,23 +40,12 @@ def _is_accumulate_grad(obj) -> bool:
     return hasattr(obj, "next_functions") and hasattr(obj, "variable")
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "scalar" if len(shape) == 0 else str(tuple(shape))
-
-
-def _op_name(grad_fn) -> str:
-    """``MulBackward0`` -> ``Mul``: the forward operation a backward node belongs to."""
-    return re.sub(r"Backward\d*$", "", grad_fn.name().split("::")[-1])
-
-
 def _label(attrs: dict) -> str:
-    lines = []
-    if attrs["name"]:
-        lines.append(attrs["name"])
+    lines = [attrs["name"]] if attrs["name"] else []
     if attrs["kind"] != "leaf" or not (lines or attrs["value"] is not None):
         lines.append(attrs["op"] or attrs["kind"])
     if attrs["shape"] is not None:
-        lines.append(_shape_text(attrs["shape"]))
+        lines.append("scalar" if len(attrs["shape"]) == 0 else str(attrs["shape"]))
     if attrs["value"] is not None:
         lines.append(f"{attrs['value']:.4g}")
     return "\n".join(lines)
@@ -71,29 +58,24 @@ def _validate_names(names) -> dict[int, str]:
     if not isinstance(names, Mapping) or not all(isinstance(k, str) for k in names):
         raise ValueError(f"names must be a dict from str to tensors or graph nodes, "
                          f"got {type(names).__name__}")
-    ids: dict[int, str] = {}
-    for name, obj in names.items():
-        if isinstance(obj, torch.Tensor):  # a tensor is found by its leaf identity or grad_fn
-            ids[id(obj.grad_fn) if obj.grad_fn is not None else id(obj)] = name
-        else:
-            ids[id(obj)] = name
-    return ids
+    # a tensor is found by its grad_fn (a result) or by its own identity (a leaf)
+    return {id(obj.grad_fn if isinstance(obj, torch.Tensor) and obj.grad_fn is not None
+               else obj): name for name, obj in names.items()}
 
 
 def _torch_parents(grad_fn) -> list:
-    return [fn for fn, _ in grad_fn.next_functions]
+    return [] if _is_accumulate_grad(grad_fn) else [fn for fn, _ in grad_fn.next_functions]
 
 
 def _node_parents(node) -> list:
-    inputs = node.inputs
-    if not isinstance(inputs, (tuple, list)):
+    if not isinstance(node.inputs, (tuple, list)):
         raise ValueError(f"a graph node's inputs must be a tuple of nodes, "
-                         f"got {type(inputs).__name__} in {node!r}")
-    for parent in inputs:
+                         f"got {type(node.inputs).__name__} in {node!r}")
+    for parent in node.inputs:
         if not _is_node(parent):
             raise ValueError(f"an input of {node!r} is not a graph node (it needs 'inputs' "
                              f"and 'op'): got {type(parent).__name__}")
-    return list(inputs)
+    return list(node.inputs)
 
 
 def build_graph(root, names: Mapping[str, object] | None = None) -> nx.DiGraph:
@@ -121,60 +103,26 @@ def build_graph(root, names: Mapping[str, object] | None = None) -> nx.DiGraph:
         raise ValueError(f"root must be a tensor with a grad_fn or a graph node with 'inputs' "
                          f"and 'op', got {type(root).__name__}")
 
-    objects, inputs_of = _collect(start, parents)
-    order = _post_order(start, inputs_of)
-    number = {key: n for n, key in enumerate(order)}
-    G = nx.DiGraph(root=number[id(start)])
-    for key in order:
-        G.add_node(number[key], **_attributes(objects[key], ids))
-    for key in order:
-        for kid in inputs_of[key]:
-            edge = (number[kid], number[key])
-            G.add_edge(*edge, count=G.edges[edge]["count"] + 1 if G.has_edge(*edge) else 1)
-    return G
-
-
-def _collect(start, parents) -> tuple[dict, dict]:
-    """Every node reachable from ``start`` by key, and the keys of each node's inputs."""
-    objects: dict = {id(start): start}
-    inputs_of: dict = {}
-    todo = [start]
+    # Walk from the root to the inputs: R has an edge from each node to each of its inputs.
+    objects, R, todo = {id(start): start}, nx.DiGraph(), [start]
+    R.add_node(id(start))
     while todo:
         obj = todo.pop()
-        keys = []
-        for kid in [] if _is_accumulate_grad(obj) else parents(obj):
-            if kid is None:  # torch: an input that needs no gradient, a constant
-                key = ("const", len(objects))
-                objects[key], inputs_of[key] = None, []
-            else:
-                key = id(kid)
-                if key not in objects:
-                    objects[key] = kid
-                    todo.append(kid)
-            keys.append(key)
-        inputs_of[id(obj)] = keys
-    return objects, inputs_of
-
-
-def _post_order(start, inputs_of: dict) -> list:
-    """Keys in depth-first post-order from ``start`` (inputs before users); rejects cycles."""
-    order: list = []
-    state = {id(start): "open"}
-    stack = [(id(start), iter(inputs_of[id(start)]))]
-    while stack:
-        key, kids = stack[-1]
-        kid = next(kids, None)
-        if kid is None:
-            stack.pop()
-            state[key] = "done"
-            order.append(key)
-        elif state.get(kid) == "open":
-            raise ValueError("the graph behind root has a cycle: a computation graph must be "
-                             "acyclic (a node cannot be its own input)")
-        elif kid not in state:
-            state[kid] = "open"
-            stack.append((kid, iter(inputs_of[kid])))
-    return order
+        for kid in parents(obj):
+            key = id(kid) if kid is not None else ("const", len(objects))  # None: a constant
+            if key not in objects:
+                objects[key] = kid
+                todo += [kid] if kid is not None else []
+            count = R.edges[id(obj), key]["count"] + 1 if R.has_edge(id(obj), key) else 1
+            R.add_edge(id(obj), key, count=count)
+    if not nx.is_directed_acyclic_graph(R):
+        raise ValueError("the graph behind root has a cycle: a computation graph must be "
+                         "acyclic (a node cannot be its own input)")
+    number = {key: n for n, key in enumerate(nx.dfs_postorder_nodes(R, id(start)))}
+    G = nx.DiGraph(root=number[id(start)])
+    G.add_nodes_from((n, _attributes(objects[key], ids)) for key, n in number.items())
+    G.add_edges_from((number[b], number[a], data) for a, b, data in R.edges(data=True))
+    return G
 
 
 def _attributes(obj, ids: dict[int, str]) -> dict:
@@ -185,11 +133,11 @@ def _attributes(obj, ids: dict[int, str]) -> dict:
     elif _is_accumulate_grad(obj):  # torch: the leaf tensor it accumulates into
         leaf = obj.variable
         attrs.update(kind="leaf", name=ids.get(id(leaf)), shape=tuple(leaf.shape))
-    elif hasattr(obj, "next_functions"):  # another torch backward node: an operation
-        attrs.update(op=_op_name(obj), name=ids.get(id(obj)))
+    elif hasattr(obj, "next_functions"):  # another torch backward node: MulBackward0 -> Mul
+        attrs.update(op=re.sub(r"Backward\d*$", "", obj.name().split("::")[-1]),
+                     name=ids.get(id(obj)))
     else:  # an engine node
-        name = getattr(obj, "name", None)
-        value = getattr(obj, "value", None)
+        name, value = getattr(obj, "name", None), getattr(obj, "value", None)
         attrs.update(kind="op" if obj.inputs else "leaf", op=str(obj.op),
                      name=ids.get(id(obj), name if isinstance(name, str) and name else None),
                      value=float(value) if isinstance(value, (int, float))
@@ -198,62 +146,48 @@ def _attributes(obj, ids: dict[int, str]) -> dict:
     return attrs
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
+def box_size(label: str) -> tuple[float, float]:
+    """Width and height in inches of the box drawn around ``label``, estimated from the font."""
+    font, pad = FontProperties(size=FONT_SIZE), 2 * PAD * FONT_SIZE
+    width = max(TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
+                for line in label.split("\n"))
+    return (width + pad) / 72, (1.2 * FONT_SIZE * (label.count("\n") + 1) + pad) / 72
 
 
-def layout(G: nx.DiGraph) -> dict[int, tuple[float, float]]:
-    """Deterministic positions: one column per topological generation, inputs on the left.
+def layout(G: nx.DiGraph) -> tuple[nx.DiGraph, dict]:
+    """Layers and positions (in inches) for drawing ``G`` from ``build_graph``.
 
-    A leaf sits one column before its first use. Within a column, nodes are ordered by the mean
-    row of their inputs (a leaf: of its users' other inputs), then by number, which keeps most
-    edges short and uncrossed.
+    Layer k holds the k-th topological generation, except that an input sits one layer before
+    its first use. An edge spanning several layers is split at a waypoint in each layer between
+    (so no edge crosses a node), giving the graph H returned with the positions of its nodes
+    (waypoints are tuples ``(input, output, layer)``). Within a layer nodes go top to bottom in
+    evaluation order; ``nx.multipartite_layout`` centres the layers, spread out so that even the
+    largest boxes keep LAYER_SPACE and ROW_SPACE inches between them.
     """
-    column: dict[int, int] = {}
-    for depth, generation in enumerate(nx.topological_generations(G)):
-        for n in generation:
-            column[n] = depth
+    layer = {n: k for k, generation in enumerate(nx.topological_generations(G)) for n in generation}
     for n in G:
         if G.in_degree(n) == 0 and G.out_degree(n) > 0:
-            column[n] = min(column[s] for s in G.successors(n)) - 1
-    row: dict[int, float] = {}
-    pos: dict[int, tuple[float, float]] = {}
-    for depth in range(max(column.values()) + 1):
-        members = [n for n in G if column[n] == depth]
-        fed = [n for n in members if any(p in row for p in G.predecessors(n))]
-        fed.sort(key=lambda n: (_mean([row[p] for p in G.predecessors(n)]), n))
-        known = row | {n: rank - (len(fed) - 1) / 2 for rank, n in enumerate(fed)}
-        keys = {n: (known[n], n) for n in fed}
-        for n in members:
-            if n not in keys:  # a late leaf: just below the other inputs of its users
-                mates = [known[p] for s in G.successors(n) for p in G.predecessors(s)
-                         if p in known]
-                keys[n] = (_mean(mates) + 0.5 if mates else -math.inf, n)
-        members.sort(key=keys.__getitem__)
-        for rank, n in enumerate(members):
-            row[n] = rank - (len(members) - 1) / 2
-            pos[n] = (depth * _LAYER_GAP, -row[n] * _ROW_GAP)
-    return pos
+            layer[n] = min(layer[s] for s in G.successors(n)) - 1
+    H = nx.DiGraph()
+    H.add_nodes_from(G)
+    for a, b in G.edges:
+        path = [a, *((a, b, k) for k in range(layer[a] + 1, layer[b])), b]
+        layer |= {via: via[2] for via in path[1:-1]}
+        H.add_edges_from(zip(path, path[1:]), edge=(a, b))
+    order = sorted(H, key=lambda n: (n,) if n in G else n[:2])  # a waypoint: by its input
+    layers = {k: [n for n in reversed(order) if layer[n] == k] for k in set(layer.values())}
+    pos = nx.multipartite_layout(H, subset_key=layers)  # x: layer, y: bottom to top
+    xs = [x for x, _ in pos.values()]
+    unit = (max(xs) - min(xs)) / (len(layers) - 1) if len(layers) > 1 else 1.0
+    widths, heights = zip(*(box_size(label) for _, label in G.nodes(data="label")))
+    dx, dy = max(widths) + LAYER_SPACE, max(heights) + ROW_SPACE
+    return H, {n: ((x - min(xs)) / unit * dx, y / unit * dy) for n, (x, y) in pos.items()}
 
 
-def _clear_rad(a: int, b: int, pos: dict, widths: dict, heights: dict) -> float:
-    """The curvature of the first arc from a to b that misses every other box (0 = straight).
-
-    Matplotlib's ``arc3`` is a quadratic Bezier curve with control point mid + rad * (dy, -dx)
-    in display units; one data unit is one inch on both axes, so data units give the same curve.
-    """
-    (x0, y0), (x1, y1) = pos[a], pos[b]
-    others = [n for n in pos if n not in (a, b) and x0 < pos[n][0] < x1]
-    for rad in (0.0, 0.2, -0.2, 0.35, -0.35, 0.5, -0.5):
-        cx, cy = (x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0)
-        points = [((1 - t) ** 2 * x0 + 2 * t * (1 - t) * cx + t ** 2 * x1,
-                   (1 - t) ** 2 * y0 + 2 * t * (1 - t) * cy + t ** 2 * y1)
-                  for t in (i / 40 for i in range(41))]
-        if not any(abs(px - pos[n][0]) < widths[n] / 2 + 0.05
-                   and abs(py - pos[n][1]) < heights[n] / 2 + 0.05
-                   for n in others for px, py in points):
-            return rad
-    return 0.0
+def _margin(half: tuple[float, float], dx: float, dy: float) -> float:
+    """How far from its centre a line in direction (dx, dy) leaves a box of half-sizes ``half``."""
+    return min(half[0] / abs(dx) if dx else math.inf,
+               half[1] / abs(dy) if dy else math.inf) * math.hypot(dx, dy)
 
 
 def draw_graph(root, names: Mapping[str, object] | None = None, *,
@@ -261,60 +195,49 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
     """A matplotlib Figure of the computation graph behind ``root`` (see ``build_graph``).
 
     Inputs are blue, operations orange, constants grey and dashed; the output has a thick
-    border. Data flows left to right. The figure is not registered with pyplot: return it as a
-    notebook cell's last value to show it, or call ``fig.savefig``.
+    border; an edge used k times is marked "×k". Data flows left to right. The figure is not
+    registered with pyplot: return it as a notebook cell's last value to show it, or call
+    ``fig.savefig``.
     """
     G = build_graph(root, names)
     if len(G) > MAX_DRAWN_NODES:
         raise ValueError(f"root's graph has {len(G)} nodes; draw_graph draws at most "
                          f"{MAX_DRAWN_NODES} readably: inspect larger graphs with build_graph")
-    pos = layout(G)
-    widths = {n: max(0.8, _CHAR_W * max(map(len, G.nodes[n]["label"].split("\n"))) + 0.3)
-              for n in G}
-    heights = {n: _LINE_H * (G.nodes[n]["label"].count("\n") + 1) + 0.2 for n in G}
-    arcs = []  # (input, output, curvature); an edge used k times is drawn as k arcs
-    for a, b, count in sorted(G.edges(data="count")):
-        arcs += [(a, b, _clear_rad(a, b, pos, widths, heights))] if count == 1 else \
-            [(a, b, 0.25 * (2 * k / (count - 1) - 1)) for k in range(count)]
-    # The limits hold every box and the middle of every arc (the point farthest off its chord).
-    xs, ys = [], []
-    for n, (x, y) in pos.items():
-        xs += [x - widths[n] / 2, x + widths[n] / 2]
-        ys += [y - heights[n] / 2, y + heights[n] / 2]
-    for a, b, rad in arcs:
-        (xa, ya), (xb, yb) = pos[a], pos[b]
-        ys.append((ya + yb) / 2 - rad * (xb - xa) / 2)
-    x0, x1, y0, y1 = min(xs) - 0.2, max(xs) + 0.2, min(ys) - 0.15, max(ys) + 0.15
-
-    fig = Figure(figsize=(x1 - x0, y1 - y0 + 0.8))
-    ax = fig.add_axes((0, 0.4 / (y1 - y0 + 0.8), 1, (y1 - y0) / (y1 - y0 + 0.8)))
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    H, pos = layout(G)
+    boxes = [box_size(label) for _, label in G.nodes(data="label")]
+    (x0, x1), (y0, y1) = [(min(v), max(v)) for v in zip(*pos.values())]
+    width = max(3.0, round(x1 - x0 + max(w for w, _ in boxes) + 0.2, 2))  # whole pixels
+    height = round(y1 - y0 + max(h for _, h in boxes) + 0.2, 2)  # at 100 dpi, room for a title
+    fig = Figure(figsize=(width, height + 0.8))
+    ax = fig.add_axes((0, 0.4 / (height + 0.8), 1, height / (height + 0.8)))
+    ax.set(xlim=((x0 + x1 - width) / 2, (x0 + x1 + width) / 2), xticks=[], yticks=[],
+           ylim=((y0 + y1 - height) / 2, (y0 + y1 + height) / 2), aspect="equal",
+           frame_on=False)  # no ticks, so no grid lines either
     ax.set_title(title or "Computation graph", fontsize=10)
     ax.set_xlabel("evaluation order: inputs → output", fontsize=8, labelpad=2)
 
-    boxes = {}
-    for n in G:
-        attrs = G.nodes[n]
-        edge, fill, style = _STYLE[attrs["kind"]]
-        w, h = widths[n], heights[n]
+    texts = nx.draw_networkx_labels(G, pos, labels=dict(G.nodes(data="label")),
+                                    font_size=FONT_SIZE, ax=ax)
+    half = dict.fromkeys(H, (0.0, 0.0))  # half-sizes of the boxes in points
+    for n, text in texts.items():
+        edge, fill, style = _STYLE[G.nodes[n]["kind"]]
         is_root = n == G.graph["root"]
-        boxes[n] = FancyBboxPatch((pos[n][0] - w / 2, pos[n][1] - h / 2), w, h,
-                                  boxstyle="round,pad=0,rounding_size=0.08", facecolor=fill,
-                                  edgecolor="black" if is_root else edge,
-                                  linewidth=2.2 if is_root else 1.2, linestyle=style, zorder=2)
-        ax.add_patch(boxes[n])
-        ax.text(*pos[n], attrs["label"], ha="center", va="center", fontsize=_FONT,
-                linespacing=1.1, zorder=3)
-    for a, b, rad in arcs:
-        ax.add_patch(FancyArrowPatch(pos[a], pos[b], patchA=boxes[a], patchB=boxes[b],
-                                     arrowstyle="-|>", mutation_scale=11, linewidth=1.0,
-                                     color="#444444", connectionstyle=f"arc3,rad={rad}",
-                                     shrinkA=1, shrinkB=1, zorder=1))
+        text.set_bbox({"boxstyle": f"round,pad={PAD}", "facecolor": fill, "linestyle": style,
+                       "edgecolor": "black" if is_root else edge,
+                       "linewidth": 2.2 if is_root else 1.2})
+        extent = text.get_window_extent()  # of the text, in pixels
+        half[n] = (extent.width / 2 * 72 / fig.dpi + PAD * FONT_SIZE,
+                   extent.height / 2 * 72 / fig.dpi + PAD * FONT_SIZE)
+    # Each piece of an edge ends where it meets a box; the last piece carries the arrow head.
+    for last in (True, False):
+        pieces = [(u, v) for u, v in H.edges if (v in G) == last]
+        steps = [(pos[v][0] - pos[u][0], pos[v][1] - pos[u][1]) for u, v in pieces]
+        nx.draw_networkx_edges(
+            H, pos, edgelist=pieces, arrowstyle="-|>" if last else "-", arrowsize=11,
+            node_size=0, edge_color="#444444", width=1.0, ax=ax,
+            min_source_margin=[_margin(half[u], *d) for (u, _), d in zip(pieces, steps)],
+            min_target_margin=[_margin(half[v], *d) for (_, v), d in zip(pieces, steps)])
+    counts = {(u, v): G.edges[e]["count"] for u, v, e in H.edges(data="edge") if v in G}
+    nx.draw_networkx_edge_labels(H, pos, {e: f"×{c}" for e, c in counts.items() if c > 1},
+                                 font_size=FONT_SIZE, rotate=False, ax=ax)
     return fig

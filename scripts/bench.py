@@ -20,7 +20,6 @@ import ast
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
+from nbval.plugin import find_comment_markers, find_metadata_tags
 
 TIME_RATIO_TARGET = 1.5
 PEAK_TARGET_MB = 1.5 * 1024
@@ -64,31 +64,23 @@ def import_lines(nb: nbformat.NotebookNode) -> list[str]:
     return lines
 
 
-def nbval_markers(cell) -> set[str]:
-    """nbval's markers of a cell, from its tags or its ``# NBVAL_...`` comment lines.
-
-    ``nbval-raises-exception`` also yields ``raises-exception``, the tag nbclient understands.
-    """
-    found = {tag.lower().replace("_", "-") for tag in cell.metadata.get("tags", [])}
-    found |= {"nbval-" + m.lower().replace("_", "-")
-              for m in re.findall(r"^\s*#\s*NBVAL_(\w+)", cell.source, re.M)}
-    if "nbval-raises-exception" in found:
-        found.add("raises-exception")
-    return found
+def nbval_options(cell) -> dict[str, bool]:
+    """nbval's options for a code cell (``skip``, ``check``, ``check_exception``), read by nbval's
+    own functions as nbval reads them: the cell's tags, overridden by its comment markers."""
+    options = dict(find_metadata_tags(cell.metadata))
+    options.update(find_comment_markers(cell.source))
+    return options
 
 
 def as_tested(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` that runs as under nbval: NBVAL_SKIP cells out, expected errors allowed."""
+    """A copy of ``nb`` that runs as under nbval: skipped cells out, expected errors allowed."""
     nb = nbformat.from_dict(nb)
-    cells = []
-    for cell in nb.cells:
-        marks = nbval_markers(cell)
-        if cell.cell_type == "code" and "nbval-skip" in marks:
-            cell = nbformat.v4.new_raw_cell(cell.source)  # not run; cell numbers stay
-        if "raises-exception" in marks:
+    for index, cell in enumerate(nb.cells):
+        options = nbval_options(cell) if cell.cell_type == "code" else {}
+        if options.get("skip"):
+            nb.cells[index] = nbformat.v4.new_raw_cell(cell.source)  # not run; cell numbers stay
+        elif options.get("check_exception"):  # the tag nbclient understands
             cell.metadata["tags"] = [*cell.metadata.get("tags", []), "raises-exception"]
-        cells.append(cell)
-    nb.cells = cells
     return nb
 
 

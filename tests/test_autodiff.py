@@ -30,7 +30,15 @@ def _extend(children):
     return st.one_of(st.tuples(unary, children), st.tuples(binary, children, children))
 
 
+def _extend_with_kinks(children):
+    """The smooth grammar plus relu, 1.5 ** a and a Python branch ``b if a < 0 else c``."""
+    unary = st.sampled_from(["relu", "rpow"])
+    return st.one_of(_extend(children), st.tuples(unary, children),
+                     st.tuples(st.just("if"), children, children, children))
+
+
 expressions = st.recursive(leaves, _extend, max_leaves=12)
+expressions_with_kinks = st.recursive(leaves, _extend_with_kinks, max_leaves=12)
 points = st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=NUM_INPUTS,
                   max_size=NUM_INPUTS)
 
@@ -57,7 +65,13 @@ def evaluate(expr, xs, lib):
         return a ** 2
     if kind == "neg":
         return -a
+    if kind == "relu":
+        return lib.relu(a)
+    if kind == "rpow":
+        return 1.5 ** lib.tanh(a)  # a number raised to an engine value (__rpow__)
     b = evaluate(expr[2], xs, lib)
+    if kind == "if":  # Python control flow on a comparison of values
+        return b if a < 0 else evaluate(expr[3], xs, lib)
     if kind == "add":
         return a + b
     if kind == "sub":
@@ -73,7 +87,7 @@ def _float64(fn):
 
 # The elementary functions of ``evaluate`` in torch, float64, for numbers and tensors alike.
 torch_lib = SimpleNamespace(**{name: _float64(getattr(torch, name))
-                               for name in ("sin", "cos", "tanh", "exp", "log")})
+                               for name in ("sin", "cos", "tanh", "exp", "log", "relu")})
 
 
 def torch_function(expr):
@@ -124,6 +138,99 @@ def test_engines_match_torch_and_central_differences(expr, point):
         central = (f(*up) - f(*down)) / (2 * h)
         tol = h ** 2 / 6 * 2 * abs(third.item()) + c * eps * scale / h
         assert abs(central - rev_grad[i]) <= tol, (i, central, rev_grad[i], tol)
+
+
+@settings(max_examples=150, deadline=None)
+@given(expr=expressions_with_kinks, point=points)
+def test_relu_powers_and_branches_match_torch(expr, point):
+    """Away from smoothness finite differences fail, so torch alone is the reference here:
+    relu'(0) = 0 in both, and a branch takes the same side in all three (the test is a < 0,
+    whose sign rounding does not change)."""
+    f = lambda *xs: evaluate(expr, xs, ad)  # noqa: E731
+    fwd_value, fwd_grad = forward_gradient(f, point)
+    rev_value, rev_grad = reverse_gradient(f, point)
+    x = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+    y = torch_function(expr)(x)
+    (g,) = torch.autograd.grad(y, x)
+    assert close(fwd_value, y.item(), 1e-10) and close(rev_value, y.item(), 1e-10)
+    for i in range(NUM_INPUTS):
+        assert close(fwd_grad[i], g[i].item(), 1e-10), (i, fwd_grad, g)
+        assert close(rev_grad[i], g[i].item(), 1e-10), (i, rev_grad, g)
+
+
+def f_branch(x):  # the example of JAX's "Common gotchas": f'(2) = 12, f'(4) = -4
+    if x < 3:
+        return 3.0 * x ** 2
+    return -4.0 * x
+
+
+def double_until_ten(x):  # y = 2^k x with k set by the value of x: dy/dx = 2^k
+    y = x
+    while y < 10:
+        y = 2.0 * y
+    return y
+
+
+def torch_derivative(f, x: float) -> float:
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(f(t), t)
+    return g.item()
+
+
+@pytest.mark.parametrize("f, f_torch, x, expected", [
+    (f_branch, f_branch, 2.0, 12.0),
+    (f_branch, f_branch, 4.0, -4.0),
+    (double_until_ten, double_until_ten, 0.7, 16.0),   # 0.7 -> 1.4 -> 2.8 -> 5.6 -> 11.2
+    (double_until_ten, double_until_ten, 3.0, 4.0),    # 3 -> 6 -> 12
+    (double_until_ten, double_until_ten, 12.0, 1.0),   # not below 10: the loop never runs
+    (ad.relu, torch.relu, -1.5, 0.0),
+    (ad.relu, torch.relu, 2.0, 1.0),
+    (ad.relu, torch.relu, 0.0, 0.0),                    # the kink: 0, as in PyTorch
+    (lambda x: 2.0 ** x, lambda x: 2.0 ** x, 0.5, 2.0 ** 0.5 * math.log(2.0)),
+    (lambda x: 2 ** (x * x), lambda x: 2 ** (x * x), -0.75, None),
+])
+def test_control_flow_relu_and_rpow_match_torch(f, f_torch, x, expected):
+    x_var = Var(x)
+    f(x_var).backward()
+    forward = f(Dual(x, 1.0)).tangent
+    reference = torch_derivative(f_torch, x)
+    assert forward == pytest.approx(reference, abs=1e-12)
+    assert x_var.grad == pytest.approx(reference, abs=1e-12)
+    if expected is not None:
+        assert reference == pytest.approx(expected, abs=1e-12)
+
+
+def test_comparisons_look_at_values_and_equality_stays_identity():
+    for make in (Var, lambda v: Dual(v, 1.0)):
+        x = make(2.0)
+        assert x < 3 and x <= 2 and x > 1.5 and x >= 2 and 3 > x and not x > 2
+        assert x < make(2.5) and not make(2.5) < x
+        assert x == x and x != make(2.0)  # nodes are kept in sets: == means the same node
+        assert len({x, make(2.0)}) == 2
+
+
+def test_rpow_needs_a_positive_plain_base():
+    assert (3.0 ** Dual(2.0, 1.0)).tangent == pytest.approx(9.0 * math.log(3.0), abs=1e-13)
+    for base in (0.0, -2.0):
+        with pytest.raises(ValueError, match="base > 0"):
+            base ** Var(0.5)
+    with pytest.raises(ValueError, match="base must be a real number"):
+        Var(1.0).__rpow__("2")
+
+
+def test_invalid_values_and_operands_are_named():
+    with pytest.raises(ValueError, match="value must be a real number, got str"):
+        Dual("1.0")
+    with pytest.raises(ValueError, match="tangent must be a real number"):
+        Dual(1.0, [1.0])
+    with pytest.raises(ValueError, match="value must be a real number, got list"):
+        Var([1.0, 2.0])  # no silent broadcasting
+    with pytest.raises(ValueError, match="operand must be a real number"):
+        Var(1.0) + "2"
+    with pytest.raises(ValueError, match="argument must be a real number"):
+        ad.sin("x")
+    with pytest.raises(ValueError, match="same length"):
+        Var(1.0, (Var(2.0),), ())
 
 
 def baydin(x1, x2):
@@ -185,11 +292,46 @@ def test_counts_forward_n_passes_reverse_one():
     f = lambda *xs: sum(xi * xi for xi in xs)  # noqa: E731  (n mul, n add with the start 0)
     ad.reset_counts()
     forward_gradient(f, [1.0] * n)
-    assert ad.counts["forward_passes"] == n and ad.counts["dual_ops"] == n * 2 * n
+    # Each mul and each add has two input edges: 4n edges, walked once per pass.
+    assert ad.counts == {"forward_passes": n, "dual_ops": n * 2 * n, "dual_edges": n * 4 * n,
+                         "recorded_ops": 0, "backward_passes": 0, "backward_edges": 0}
     ad.reset_counts()
     reverse_gradient(f, [1.0] * n)
-    assert ad.counts == {"forward_passes": 0, "dual_ops": 0, "recorded_ops": 2 * n,
-                         "backward_passes": 1}
+    assert ad.counts == {"forward_passes": 0, "dual_ops": 0, "dual_edges": 0,
+                         "recorded_ops": 2 * n, "backward_passes": 1, "backward_edges": 4 * n}
+
+
+def test_counts_are_quadratic_for_reverse_mode_when_outputs_share_a_trunk():
+    """The path u_j = sin(u_{j-1}) + t: output j depends on all j steps before it (3 edges
+    each), so m backward passes visit 3(1 + ... + m) edges; one forward pass visits 3m."""
+    def path(t, m):
+        u, outputs = t, []
+        for _ in range(m):
+            u = ad.sin(u) + t
+            outputs.append(u)
+        return outputs
+
+    for m in (1, 5, 20):
+        ad.reset_counts()
+        _, jac_rev = ad.reverse_jacobian(lambda t: path(t, m), [0.5])
+        assert ad.counts["backward_passes"] == m
+        assert ad.counts["backward_edges"] == 3 * m * (m + 1) // 2
+        ad.reset_counts()
+        _, jac_fwd = ad.forward_jacobian(lambda t: path(t, m), [0.5])
+        assert ad.counts["forward_passes"] == 1 and ad.counts["dual_edges"] == 3 * m
+        t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        reference = [torch.autograd.grad(u, t, retain_graph=True)[0].item()
+                     for u in path_torch(t, m)]
+        for jac in (jac_fwd, jac_rev):
+            assert [row[0] for row in jac] == pytest.approx(reference, abs=1e-13)
+
+
+def path_torch(t, m):
+    u, outputs = t, []
+    for _ in range(m):
+        u = torch.sin(u) + t
+        outputs.append(u)
+    return outputs
 
 
 def test_topological_order_puts_inputs_first():

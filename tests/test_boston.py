@@ -61,8 +61,8 @@ def test_changed_or_truncated_file_raises_naming_it(tmp_path, change):
         load_boston_housing(bad)
 
 
-def test_missing_file_raises_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_missing_file_raises_a_value_error_naming_path(tmp_path):
+    with pytest.raises(ValueError, match="^path must name an existing file"):
         load_boston_housing(tmp_path / "nope.csv")
 
 

@@ -42,3 +42,11 @@ def test_tolerance_is_relative_to_the_expected_size(capsys):
     assert capsys.readouterr().out.startswith("✓")
     check(torch.tensor([1000.5]), torch.tensor([1000.0]), rtol=1e-4, atol=0)
     assert capsys.readouterr().out.startswith("✗")
+
+
+def test_the_tolerance_scales_with_the_reference_not_with_the_answer(capsys):
+    """A wrong answer must not widen its own tolerance, nor a small one narrow it."""
+    check(torch.tensor([2.0]), torch.tensor([1.0]), rtol=0.5, atol=0)  # off by 1 > 0.5 * 1
+    assert capsys.readouterr().out.startswith("✗")
+    check(torch.tensor([0.6]), torch.tensor([1.0]), rtol=0.5, atol=0)  # off by 0.4 <= 0.5 * 1
+    assert capsys.readouterr().out.startswith("✓")

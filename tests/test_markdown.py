@@ -78,6 +78,8 @@ def test_dollar_check_accepts_math_and_money_without_dollars(text):
 
 # A decimal: 0.05, 4.40, 1.5e-3, 6,666.7 (not a version such as 2.14.1, nor a plain integer).
 DECIMAL = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?:[eE]([-+−]?\d+))?(?![\w.]*\d)")
+# A whole number that states a ratio or a share: "170 times", "78-fold", "41 %", "12×".
+RATIO = re.compile(r"(?<![\w.,])(\d+)(?=\s*(?:times\b|-fold\b|fold\b|%|×|x\b))")
 NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+]?\.\d+")
 URL = re.compile(r"https?://\S+|arXiv:\S+|doi:\S+", re.I)
 # Section numbers are names, not results: "## 1.4 Backpropagation", "section 1.4".
@@ -88,9 +90,9 @@ NOT_RESULTS = {
 
 
 def quoted_numbers(text: str) -> list[str]:
-    """Decimal numbers in a markdown cell's prose and math, not in URLs or code spans."""
+    """Decimals and ratios in a markdown cell's prose and math, not in URLs or fenced code."""
     text = SECTION.sub(" ", URL.sub(" ", FENCED.sub(" ", text)))
-    return [m.group(0) for m in DECIMAL.finditer(text)]
+    return [m.group(0) for pattern in (DECIMAL, RATIO) for m in pattern.finditer(text)]
 
 
 def shown_numbers(cells) -> list[float]:
@@ -153,15 +155,17 @@ def test_numbers_in_the_prose_are_the_notebooks_own(path):
 
 def test_number_check_fails_when_a_quoted_result_drifts():
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("The test RMSE is 4.40 and the slope about 0.8."),
+        nbformat.v4.new_markdown_cell("The test RMSE is 4.40, the slope about 0.8, 5 times more."),
         nbformat.v4.new_code_cell("print(rmse)", outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="RMSE 4.4012, slope 0.7964\n")]),
+            nbformat.v4.new_output("stream", name="stdout", text="RMSE 4.4012, slope 0.7964, 5.2x\n")]),
     ])
     cells = nb.cells
     shown = shown_numbers(cells)
     assert all(matches(q, shown) for q in quoted_numbers(cells[0].source))
-    cells[1].outputs[0].text = "RMSE 4.4312, slope 0.7964\n"
+    assert quoted_numbers(cells[0].source) == ["4.40", "0.8", "5"]
+    cells[1].outputs[0].text = "RMSE 4.4312, slope 0.7964, 6.1x\n"
     assert not matches("4.40", shown_numbers(cells))
+    assert not matches("5", shown_numbers(cells))
 
 
 def test_number_check_reads_grouped_and_exponent_numbers_whole():

@@ -5,32 +5,36 @@ in the same kernel, whose ``sitecustomize`` makes any socket connection or name 
 ``RuntimeError("network access attempted during the course: ...")``. No cell may fail, and
 every text output nbval compares must be the same in both passes. Exempt are cells tagged
 ``nbval-ignore-output`` (timings), and cells tagged ``rerun-continues`` whose code says in a
-comment that running them again continues (e.g. training from where it stopped). The kernel
+comment that running them again continues (e.g. training from where it stopped). Which cells
+run and which are compared, the rewrites and the comparison itself are nbval's own
+(``nbval.plugin``), so "the same" means here what it means under ``make test``. The kernel
 talks to this test through ZeroMQ, which is C code and does not go through Python's ``socket``
 module, so the guard leaves it alone. A positive control shows that the guard really blocks,
 and that the real d2l still imports under it.
 """
 
-import configparser
 import copy
-import difflib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbval.plugin import IPyNbCell, coalesce_streams, get_sanitize_patterns, nocolors
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench import nbval_markers as markers  # noqa: E402  (how the benchmark reads them too)
+from bench import as_tested, nbval_options  # noqa: E402  (the benchmark runs cells the same way)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MESSAGE = "network access attempted during the course"
-COMPARED = ("text/plain", "text/html", "text/latex", "image/svg+xml")  # as nbval compares
+# What nbval 0.11 leaves out of a comparison when run without --nbdime (IPyNbFile.skip_compare).
+SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+                "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
 
 GUARD = f'''"""Test-only network guard: every socket connection or name lookup raises."""
 import socket
@@ -86,47 +90,32 @@ def offline_env(tmp_path_factory):
     return env
 
 
-def sanitizers() -> list[tuple[re.Pattern, str]]:
-    """The rewrites nbval applies before comparing (tests/nbval_sanitize.cfg), in order."""
-    config = configparser.ConfigParser(interpolation=None)
-    config.read(ROOT / "tests" / "nbval_sanitize.cfg")
-    return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
+class Comparison:
+    """nbval's own comparison of a cell's outputs (``IPyNbCell.compare_outputs``), with the
+    rewrites of tests/nbval_sanitize.cfg read by nbval's parser, outside a pytest collection."""
 
+    compare_outputs, sanitize, colors = IPyNbCell.compare_outputs, IPyNbCell.sanitize, nocolors
 
-def compared_text(cell, rules) -> str:
-    """What nbval compares of a cell's outputs, as text: streams coalesced, rewrites applied."""
-    parts: list[str] = []
-    previous_stream = None
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            if output.name == previous_stream:
-                parts[-1] += output.text
-            else:
-                parts.append(f"[{output.name}]\n{output.text}")
-            previous_stream = output.name
-            continue
-        previous_stream = None
-        if output.output_type == "error":
-            parts.append(f"[error] {output.ename}: {output.evalue}")
-        else:
-            for mime in COMPARED:
-                if mime in output.get("data", {}):
-                    parts.append(f"[{output.output_type} {mime}]\n{output.data[mime]}")
-    text = "\n".join(parts)
-    for regex, replace in rules:
-        text = regex.sub(replace, text)
-    return text
+    def __init__(self):
+        rules = get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text())
+        self.parent = SimpleNamespace(skip_compare=SKIP_COMPARE, sanitize_patterns=dict(rules))
+
+    def format_output_compare(self, key, left, right):
+        self.comparison_traceback.append(f"{key}: first run {left!r}\n  second run {right!r}")
+
+    def difference(self, first, second) -> str | None:
+        """None if nbval accepts ``second``'s outputs against ``first``'s, else what differs."""
+        same = self.compare_outputs(coalesce_streams(copy.deepcopy(second.outputs)),
+                                    coalesce_streams(copy.deepcopy(first.outputs)))
+        return None if same else "\n".join(self.comparison_traceback)
 
 
 def run_passes(nb, cwd: Path, env: dict, passes: int, probe: bool = True) -> list[list]:
-    """Run every code cell ``passes`` times in one kernel; the cells' outputs after each pass."""
-    nb = copy.deepcopy(nb)
+    """Run the cells nbval runs ``passes`` times in one kernel; their outputs after each pass."""
+    nb = as_tested(nb)  # cells nbval skips become raw cells; expected errors are allowed
     if probe:
         nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-    cells = [(i, c) for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and "nbval-skip" not in markers(c)]
-    for _, cell in cells:
-        cell.metadata.setdefault("tags", []).extend(markers(cell) & {"raises-exception"})
+    cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     client = NotebookClient(nb, timeout=600, kernel_name="python3", shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(cwd)}})
     results = []
@@ -170,25 +159,51 @@ def test_guard_blocks_the_network_and_d2l_still_imports(offline_env):
 def test_notebook_reruns_offline_with_the_same_results(path, offline_env):
     nb = nbformat.read(path, as_version=4)
     first, second = run_passes(nb, path.parent, offline_env, passes=2)
-    rules = sanitizers()
+    comparison = Comparison()
     differences = []
     for before, after in zip(first, second):
-        marks = markers(before)
-        if "rerun-continues" in marks:
+        if "rerun-continues" in before.metadata.get("tags", []):
             assert re.search(r"#.*continu", before.source, re.I), (
                 f"{path.name}: a cell tagged rerun-continues must say so in a comment:\n"
                 f"{before.source[:200]}")
             continue
-        if "nbval-ignore-output" in marks:
+        if not nbval_options(before).get("check", True):  # e.g. nbval-ignore-output
             continue
-        old, new = compared_text(before, rules), compared_text(after, rules)
-        if old != new:
-            diff = difflib.unified_diff(old.splitlines(), new.splitlines(), "first run",
-                                        "second run", lineterm="", n=1)
+        difference = comparison.difference(before, after)
+        if difference:
             head = before.source.splitlines()[0] if before.source else ""
-            differences.append(f"cell `{head[:60]}`:\n" + "\n".join(list(diff)[:20]))
+            differences.append(f"cell `{head[:60]}`:\n{difference[:2000]}")
     assert not differences, (
         f"{path.name}: a second 'Run all' in the same kernel prints something else "
         "(re-initialise what a cell trains and re-seed before it, or tag a cell that "
         "deliberately continues `rerun-continues` and say so in a comment):\n\n"
         + "\n\n".join(differences))
+
+
+def test_cells_are_run_and_compared_by_nbvals_rules():
+    """The markers, rewrites and comparison above are nbval's, with nbval's exact rules."""
+    code = nbformat.v4.new_code_cell
+    skipped, ignored, raising = code("# NBVAL_SKIP\n1"), code("1"), code("# NBVAL_RAISES_EXCEPTION")
+    ignored.metadata["tags"] = ["nbval-ignore-output"]
+    not_a_marker = code("# NBVAL_SKIP: slow")  # nbval reads a marker only as a whole comment
+    nb = as_tested(nbformat.v4.new_notebook(cells=[skipped, ignored, raising, not_a_marker]))
+    assert [c.cell_type for c in nb.cells] == ["raw", "code", "code", "code"]
+    assert nbval_options(ignored) == {"check": False}
+    assert nb.cells[2].metadata["tags"] == ["raises-exception"]  # what nbclient lets fail
+
+    def cell(*outputs):
+        return code(outputs=[nbformat.v4.new_output(kind, **fields) for kind, fields in outputs])
+
+    def result(text, png="iVBO"):
+        return ("execute_result",
+                {"data": {"text/plain": text, "image/png": png}, "execution_count": 1})
+
+    compare = Comparison().difference
+    assert compare(cell(("stream", {"name": "stdout", "text": "a\nb\n"})),
+                   cell(("stream", {"name": "stdout", "text": "a\n"}),
+                        ("stream", {"name": "stdout", "text": "b\n"}))) is None  # coalesced
+    assert compare(cell(result("<f at 0x7f3a12345678>")),
+                   cell(result("<f at 0x7f00aa00bb00>"))) is None  # tests/nbval_sanitize.cfg
+    assert compare(cell(result("1.0", png="iVBOa")), cell(result("1.0", png="iVBOb"))) is None
+    assert "text/plain" in compare(cell(result("1.0")), cell(result("1.1")))
+    assert "Missing output fields" in compare(cell(result("1.0")), cell())

@@ -5,7 +5,6 @@ Chromium cannot be installed). Screenshots of a 1280x720 window, before and afte
 into build/screenshots/ (slider-*.png: the Huber δ; knobs-*.png: the learning rate).
 """
 
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -84,7 +83,6 @@ def _move(driver, cell, label: str, presses: int, readout: str, shot: str) -> tu
     return before, shown[-1]
 
 
-@pytest.mark.slow
 def test_moving_a_slider_redraws_its_figure_in_place(browser, lab):
     url, token = lab
     browser.set_window_size(1280, 720)  # then enlarged by the height the window's frame takes
