@@ -15,16 +15,22 @@ import matplotlib.pyplot as plt
 from IPython.core.pylabtools import print_figure
 from IPython.display import display
 from ipywidgets import HBox, Layout, ValueWidget
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def figure_bundle(fig: Figure) -> dict[str, str]:
-    """``fig`` as JupyterLab's inline backend shows it: a tight PNG, and its repr as text."""
+    """``fig`` as a display bundle: a PNG of the whole figure, and its repr as the text.
+
+    Not cropped to its contents as the inline backend does (``bbox_inches="tight"``): a crop
+    draws the figure twice at two sizes, each time with a new renderer, whose text cache
+    (log-axis tick labels are math text) starts empty; uncropped, redraws are about 4x faster.
+    """
     if not isinstance(fig, Figure):
         raise ValueError(f"fig must be a matplotlib Figure, got {fig!r}")
-    return {"image/png": print_figure(fig, "png", bbox_inches="tight", base64=True),
+    return {"image/png": print_figure(fig, "png", bbox_inches=None, base64=True),
             "text/plain": repr(fig)}
 
 
@@ -42,7 +48,8 @@ def slider_figure(fig: Figure, redraw: Callable[..., None],
     """Show ``sliders`` above ``fig``; a move calls ``redraw(**values)`` and replaces the figure.
 
     ``redraw`` changes ``fig`` in place and is called once with the starting values before the
-    figure is shown. ``fig`` is closed in pyplot, so the cell does not show it a second time.
+    figure is shown; a figure of subplots without a layout engine then gets ``tight_layout``
+    once. ``fig`` is closed in pyplot, so the cell does not show it a second time.
     Slider labels are shown in full unless a slider's style sets their width.
     """
     if not isinstance(fig, Figure):
@@ -65,6 +72,10 @@ def slider_figure(fig: Figure, redraw: Callable[..., None],
             slider.style.description_width = "initial"
     redraw(**values())
     plt.close(fig)
+    if not isinstance(fig.canvas, FigureCanvasAgg):  # Figure(): one canvas, kept for redraws
+        FigureCanvasAgg(fig)
+    if fig.get_layout_engine() is None and all(ax.get_subplotspec() for ax in fig.axes):
+        fig.tight_layout()  # once: labels and titles inside the uncropped figure
     controls = HBox(list(sliders.values()), layout=Layout(flex_flow="row wrap"))
     view = controls._repr_mimebundle_()[WIDGET_VIEW]
     display({WIDGET_VIEW: view, "text/plain": sliders_text(sliders)}, raw=True)

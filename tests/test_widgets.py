@@ -71,14 +71,42 @@ def test_a_label_width_that_is_set_is_kept(shown):
     assert slope.style.description_width == "40px"
 
 
-def test_the_default_figure_is_the_inline_backends_png(shown):
-    from IPython.core.pylabtools import print_figure
+def test_the_figure_is_laid_out_once_and_drawn_whole_on_one_canvas(shown):
+    import base64
+    import io
 
-    fig, redraw, _ = _line_figure()
-    redraw(2)
-    expected = print_figure(fig, "png", bbox_inches="tight", base64=True)
-    slider_figure(fig, redraw, {"slope": IntSlider(value=2)})
-    assert shown[1][0]["image/png"] == expected
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    fig = Figure(figsize=(3, 2), dpi=100)  # not from pyplot: no Agg canvas of its own
+    ax = fig.add_subplot()
+    (line,) = ax.plot([0, 1000], [0, 1000])
+    ax.set(xlabel="x", ylabel="y", title="a title")
+    slope = IntSlider(value=1)
+    slider_figure(fig, lambda slope: line.set_ydata([0, slope]), {"slope": slope})
+    assert isinstance(fig.canvas, FigureCanvasAgg)
+    inside = ax.get_tightbbox(fig.canvas.get_renderer())  # ticks, labels and title
+    assert fig.bbox.x0 <= inside.x0 and inside.x1 <= fig.bbox.x1
+    assert fig.bbox.y0 <= inside.y0 and inside.y1 <= fig.bbox.y1
+    png = base64.b64decode(shown[1][0]["image/png"])
+    assert Image.open(io.BytesIO(png)).size == (300, 200)  # the whole figure, not a crop
+    renderer = fig.canvas.get_renderer()
+    slope.value = 2
+    assert fig.canvas.get_renderer() is renderer  # kept between redraws, with its text cache
+
+
+def test_axes_placed_by_hand_are_left_where_they_are(shown):
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_axes((0, 0, 1, 1))  # as course_utils.graph.draw_graph places its axes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tight_layout would warn: not compatible
+        slider_figure(fig, lambda slope: None, {"slope": IntSlider()})
+    assert tuple(ax.get_position().bounds) == (0, 0, 1, 1)
 
 
 @settings(max_examples=30, deadline=None)
