@@ -1,18 +1,17 @@
-"""Notebook 06's sliders in JupyterLab: after Run All, moving a slider redraws its figure.
+"""The notebooks' sliders in JupyterLab: after Run All, moving a slider redraws its figure.
 
 Uses the Chromium, browser and JupyterLab fixtures of tests/test_browser.py (skipped where
 Chromium cannot be installed). Screenshots of a 1280x720 window, before and after each move, go
-into build/screenshots/ (slider-*.png: the Huber δ; knobs-*.png: the learning rate).
+into build/screenshots/ (named in MOVES: slider-*.png is notebook 06's Huber δ).
 """
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from test_browser import (NOTEBOOKS, SCREENSHOTS, browser, chromium,  # noqa: F401 (fixtures)
                           lab)
-
-NOTEBOOK = next(path for path in NOTEBOOKS if path.name.startswith("06_"))
 
 # The code cell that holds the slider labelled `label`, and its figure's src, in the page.
 CELL_OF = """
@@ -58,7 +57,8 @@ def _run_all(driver, wait) -> None:
 
 
 def _move(driver, cell, label: str, presses: int, readout: str, shot: str) -> tuple[str, str]:
-    """Press the right arrow on the slider `label`; return the figure's src before and after."""
+    """Press an arrow key on the slider `label` (right if presses > 0, else left) abs(presses)
+    times; return the figure's src before and after."""
     driver.execute_script(  # the sliders at the top of the window, the figure under them
         "arguments[0].querySelector('.jp-OutputArea').scrollIntoView({block: 'start'});", cell)
     handle = cell.find_element(
@@ -66,8 +66,8 @@ def _move(driver, cell, label: str, presses: int, readout: str, shot: str) -> tu
                   f"'{label}']]//div[contains(@class,'noUi-handle')]")
     before = driver.execute_script(FIGURE_SRC, cell)
     driver.save_screenshot(str(SCREENSHOTS / f"{shot}-before.png"))
-    for _ in range(presses):
-        handle.send_keys(Keys.ARROW_RIGHT)  # focuses the handle first; no click, no drag
+    for _ in range(abs(presses)):  # send_keys focuses the handle first: no click, no drag
+        handle.send_keys(Keys.ARROW_RIGHT if presses > 0 else Keys.ARROW_LEFT)
     WebDriverWait(driver, 10).until(lambda d: d.execute_script(READOUT, cell, label) == readout,
                                     f"the slider {label!r} did not move to {readout}")
     # One redraw per key press: wait until the picture has changed and then stays the same.
@@ -83,19 +83,27 @@ def _move(driver, cell, label: str, presses: int, readout: str, shot: str) -> tu
     return before, shown[-1]
 
 
-def test_moving_a_slider_redraws_its_figure_in_place(browser, lab):
+# notebook -> the sliders to move: (label, arrow-key presses, right if > 0, the value then
+# shown, screenshot name)
+MOVES = {"06": [("Huber δ", 5, "3.16", "slider"), ("learning rate η", 2, "0.3", "knobs")],
+         "03": [("learning rate η", 1, "0.1", "boston-knobs")],
+         "02": [("sweep step", -2, "3", "sweep")]}
+
+
+@pytest.mark.parametrize("number", list(MOVES))
+def test_moving_a_slider_redraws_its_figure_in_place(browser, lab, number):
+    notebook = next(path for path in NOTEBOOKS if path.name.startswith(f"{number}_"))
     url, token = lab
     browser.set_window_size(1280, 720)  # then enlarged by the height the window's frame takes
     frame = 720 - browser.execute_script("return window.innerHeight")
     browser.set_window_size(1280, 720 + frame)
     assert browser.execute_script("return [innerWidth, innerHeight]") == [1280, 720]
     try:
-        browser.get(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}")
+        browser.get(f"{url}/lab/tree/{notebook.name}?token={token}")
         wait = WebDriverWait(browser, 60)
         _run_all(browser, wait)
 
-        for label, presses, shot, readout in [("Huber δ", 5, "slider", "3.16"),
-                                              ("learning rate η", 2, "knobs", "0.3")]:
+        for label, presses, readout, shot in MOVES[number]:
             cell = browser.execute_script(CELL_OF, label)
             assert cell is not None, f"no slider labelled {label!r} after Run All"
             outputs = browser.execute_script(OUTPUTS, cell)
