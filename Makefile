@@ -60,11 +60,13 @@ $(ASSETS): site/package.json site/package-lock.json
 	else echo "npm not found: no site, no slides, and their tests will skip" >&2; fi
 
 # Re-run notebooks in fresh kernels and store their outputs (all of them, or NB=path ...).
-# Each runs in its own folder, as under nbval; no timestamps are written into the cells.
+# Each runs in its own folder, as under nbval; no timestamps are written into the cells, and
+# no widget state (with it, nbconvert's pages would load a widget manager from a CDN).
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
-	  --ExecutePreprocessor.record_timing=False $(or $(NB),notebooks/*.ipynb)
+	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+	  $(or $(NB),notebooks/*.ipynb)
 
 # Student notebooks in student/ (git-ignored): solutions replaced by a "not solved yet" error.
 .PHONY: student

@@ -9,7 +9,8 @@ One module per idea:
 - ``autodiff``: the forward- and reverse-mode teaching engines;
 - ``graph``: drawing computation graphs with networkx and matplotlib;
 - ``checks``: instant feedback on exercise answers;
-- ``timing``: the best of a few runs, for the timing experiments.
+- ``timing``: the best of a few runs, for the timing experiments;
+- ``widgets``: sliders that redraw a figure, which stays a plain figure where nothing runs.
 """
 
 __version__ = "0.1.0"
