@@ -12,7 +12,7 @@ canvas. Both show the outputs stored in the notebooks: nothing is re-executed.
 What the tools do not give, and this script does:
 
 - the Sphinx source folder: ``site/`` plus the notebooks, each figure cell given alt text
-  (``figure_alt``: Jupyter stores none, and without it an image's alt would be its file name),
+  (``figure_alt``: the figure cell's ``alt`` metadata; Jupyter stores no alt text of its own),
   and MathJax 3 copied from ``site/node_modules`` (``npm ci --prefix site``, versions and hashes
   in ``site/package-lock.json``);
 - the download link serving the repository's notebook itself, not the staged copy;
@@ -21,7 +21,6 @@ What the tools do not give, and this script does:
 """
 
 import argparse
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -127,46 +126,13 @@ def copy_assets(static: Path, names: list[str]) -> None:
                     shutil.copy2(path, destination)
 
 
-def _plain(markdown: str) -> str:
-    """Markdown as one line of plain text (for alt attributes)."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", markdown)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\\(math[a-z]+|boldsymbol|operatorname|text)\s*", "", text)  # \mathbf{w}: w
-    text = re.sub(r"\\([A-Za-z]+)", r"\1 ", text)    # \eta -> eta, \hat{y} -> hat y
-    text = re.sub(r"(?<!\\)\$\$?|\\[()\[\]]|[*`#>{}]", "", text).replace("\\$", "$")
-    text = re.sub(r"\\[,;:! ]", " ", text)           # TeX spacing
-    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", "", text)  # _emphasis_, keep x_max
-    return " ".join(text.split())
-
-
-def _sentences(text: str, limit: int = 300) -> str:
-    """The first sentences of ``text`` that fit in ``limit`` characters (at least one)."""
-    parts = re.split(r"(?<=[.!?])\s+", text)
-    kept = parts[0]
-    for part in parts[1:]:
-        if len(kept) + 1 + len(part) > limit:
-            break
-        kept += " " + part
-    return kept[:limit]
-
-
-_TITLE = re.compile(r"""(?:(?:set_title|suptitle|title)\(\s*|\btitle\s*=\s*)"""
-                    r"""[rf]?(["'])(.+?)\1""")
-_DESCRIBES = re.compile(r"\b(figure|plot|graph|curve|shows?|drawn|draws|axis|axes)\b", re.I)
-
-
 def figure_alt(nb, index: int) -> str:
-    """Alt text for the image outputs of code cell ``index``: its plot title and description."""
-    cell = nb.cells[index]
-    if isinstance(cell.metadata.get("alt"), str):
-        return cell.metadata["alt"]
-    titles = [_plain(match.group(2)) for match in _TITLE.finditer(cell.source)]
-    beside = [nb.cells[i] for i in (index + 1, index - 1)
-              if 0 <= i < len(nb.cells) and nb.cells[i].cell_type == "markdown"]
-    describing = [c for c in beside if _DESCRIBES.search(c.source)] or beside
-    description = _sentences(_plain(describing[0].source)) if describing else ""
-    title = "Figure: " + "; ".join(titles) + "." if titles else "Figure."
-    return f"{title} {description}".strip()
+    """Alt text for the image outputs of code cell ``index``: the cell's ``alt`` metadata, which
+    every figure cell carries (tests/test_site_slides.py checks it)."""
+    alt = nb.cells[index].metadata.get("alt")
+    if not isinstance(alt, str) or not alt.strip():
+        raise SystemExit(f"code cell {index} draws a figure but has no metadata 'alt' text")
+    return alt
 
 
 def _figure_cells(nb):

@@ -134,18 +134,23 @@ def test_notebook_has_slide_metadata(path):
                           + "\n".join(problems[:10]))
 
 
-def test_figure_alt_takes_title_and_description():
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+def test_every_figure_cell_carries_alt_text(path):
+    nb = nbformat.read(path, as_version=4)
+    missing = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+               and any(key.startswith("image/") for out in cell.get("outputs", [])
+                       for key in out.get("data", {}))
+               and len(str(cell.metadata.get("alt", "")).strip()) < 20]
+    assert not missing, f"{path.name}: figure cells without metadata 'alt' text: {missing}"
+
+
+def test_figure_alt_is_the_cells_alt_metadata():
     nb = _course_notebook()
-    alt = build_site.figure_alt(nb, 10)
-    assert alt == ("Figure: Loss per epoch. The figure shows the loss falling. "
-                   "It flattens after epoch 3.")
-    nb.cells[10].metadata["alt"] = "Written by hand."
-    assert build_site.figure_alt(nb, 10) == "Written by hand."
-
-
-def test_alt_text_reads_tex_as_words():
-    assert build_site._plain(r"The gap $\ell(\mathbf{w}_t)$ for $\hat{y}$ and \$4,400, "
-                             r"with $\eta\,x$.") == "The gap ell (w_t) for hat y and $4,400, with eta x."
+    nb.cells[10].metadata["alt"] = "Loss per epoch, falling and flat after epoch 3."
+    assert build_site.figure_alt(nb, 10) == "Loss per epoch, falling and flat after epoch 3."
+    del nb.cells[10].metadata["alt"]
+    with pytest.raises(SystemExit, match="no metadata 'alt'"):
+        build_site.figure_alt(nb, 10)
 
 
 # The site, built from the real notebooks -----------------------------------------------------
