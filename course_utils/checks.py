@@ -165,7 +165,8 @@ def compare(answer, reference, *, rtol: float = 1e-6, mistakes: dict | None = No
         if not isinstance(answer, str):
             return Verdict(False, f"expected a word (a str), got a {_kind(answer)}")
         ok = _words(answer) == _words(reference)
-        return Verdict(ok, "correct" if ok else "not this word" + (f". Hint: {hint}" if hint else ""))
+        return Verdict(ok, "correct" if ok
+                       else "not this word" + (f". Hint: {hint}" if hint else ""))
     try:
         got, low_precision = as_numbers(answer)
     except _Unreadable as problem:
