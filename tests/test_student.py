@@ -129,6 +129,23 @@ def test_questionnaire_script_inserts_and_replaces_before_the_references(tmp_pat
     assert questionnaire.main([str(path), str(quiz)]) == 1  # 7 questions, 8 answers
 
 
+def test_make_lab_switches_off_nbgrader_in_jupyterlab():
+    """nbgrader's Validate button says "passes all the tests" on an unsolved student notebook (its
+    checks never raise, its hidden tests are not there) and its formgrader is not how this course
+    grades (make grade): jupyter-config/, which make lab and make lab-student use, turns off every
+    nbgrader extension that its installation turned on."""
+    enabled = {}
+    for path in (Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d").glob("*.json"):
+        enabled.update(json.loads(path.read_text())["ServerApp"]["jpserver_extensions"])
+    installed = [name for name, on in enabled.items() if on and name.startswith("nbgrader")]
+    config = ROOT / "jupyter-config"
+    ours = json.loads((config / "jupyter_server_config.d" / "nbgrader.json").read_text())
+    assert installed and all(ours["ServerApp"]["jpserver_extensions"][name] is False
+                             for name in installed)
+    page = json.loads((config / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"] == {"@jupyter/nbgrader": True}
+
+
 # ------------------------------------------------------------------- 2. the student edition
 
 def _course_copy(tmp: Path, notebooks: list[Path]) -> Path:
