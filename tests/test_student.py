@@ -139,7 +139,7 @@ def test_make_lab_switches_off_nbgrader_in_jupyterlab():
         enabled.update(json.loads(path.read_text())["ServerApp"]["jpserver_extensions"])
     installed = [name for name, on in enabled.items() if on and name.startswith("nbgrader")]
     config = ROOT / "jupyter-config"
-    ours = json.loads((config / "jupyter_server_config.d" / "nbgrader.json").read_text())
+    ours = json.loads((config / "jupyter_server_config.json").read_text())
     assert installed and all(ours["ServerApp"]["jpserver_extensions"][name] is False
                              for name in installed)
     page = json.loads((config / "labconfig" / "page_config.json").read_text())
