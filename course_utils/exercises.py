@@ -140,9 +140,11 @@ def _derivatives(x: float, order: int) -> list[float]:
 def _taylor_mistakes(x: float, h: float) -> dict:
     _, f2, f3 = _derivatives(x, 3)
     return {
-        "Taylor's remainder is h² f''/2; divided by h that leaves h |f''| / 2": h * abs(f2),
-        "that is the central difference's error, h² |f'''| / 6": h * h * abs(f3) / 6,
-        "the error shrinks with h: it is h times |f''| / 2": abs(f2) / 2,
+        "twice the leading term: look again at the factor in front of h² f''(x) in "
+        "Taylor's expansion": h * abs(f2),
+        "that looks like the central difference's error, which involves h² and f'''":
+            h * h * abs(f3) / 6,
+        "the error must shrink as h does: where did the h go?": abs(f2) / 2,
     }
 
 
