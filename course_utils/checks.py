@@ -96,17 +96,18 @@ def _entries(mask: torch.Tensor) -> str:
     return listed + (", ..." if len(found) > MAX_LISTED else "")
 
 
-def _size(ratio: float) -> str:
-    """A coarse phrase for |answer| / |reference| (positive, not 1)."""
-    direction = "too large" if ratio > 1 else "too small"
-    far = max(ratio, 1 / ratio)
-    if far <= 1.1:
+def _size(got: float, want: float) -> str:
+    """A coarse phrase for how a size ``got`` compares with ``want`` (both positive, unequal)."""
+    gap = math.log10(got) - math.log10(want)  # logarithms: no overflow for extreme ratios
+    direction = "too large" if gap > 0 else "too small"
+    far = abs(gap)
+    if far <= math.log10(1.1):
         return f"{direction}, by less than 10 %"
-    if far <= 2:
+    if far <= math.log10(2):
         return f"{direction}, by 10 % up to a factor of 2"
-    if far < 10:
+    if far < 1:
         return f"{direction}, by a factor between 2 and 10"
-    orders = round(math.log10(far))
+    orders = round(far)
     return f"{direction}, by about {orders} order{'s' if orders > 1 else ''} of magnitude"
 
 
@@ -117,22 +118,22 @@ def _scalar_problem(a: float, r: float) -> str:
         return "0 is not the answer"
     if (a > 0) != (r > 0):
         return "the sign is wrong" + ("" if abs(abs(a) / abs(r) - 1) < 1e-12
-                                      else f"; its size is {_size(abs(a) / abs(r))}")
-    return _size(a / r)
+                                      else f"; its size is {_size(abs(a), abs(r))}")
+    return _size(abs(a), abs(r))
 
 
 def _tensor_problem(a: torch.Tensor, r: torch.Tensor, bad: torch.Tensor) -> str:
     n_bad, n = int(bad.sum()), bad.numel()
     a_flat, r_flat = a.flatten(), r.flatten()
     norm_a, norm_r = a_flat.norm().item(), r_flat.norm().item()
-    if n > 1 and norm_a > 0 and norm_r > 0:
+    if n > 1 and 0 < norm_a < math.inf and 0 < norm_r < math.inf:
         cosine = (a_flat @ r_flat).item() / (norm_a * norm_r)
         if cosine > 1 - 1e-9:
-            return (f"every entry is off by the same factor, {_size(norm_a / norm_r)}: a "
+            return (f"every entry is off by the same factor, {_size(norm_a, norm_r)}: a "
                     f"constant too many or too few (1/n, ½, 2, the learning rate?)")
         if cosine < -1 + 1e-9:
             return "every entry has the wrong sign" + (
-                "" if abs(norm_a / norm_r - 1) < 1e-9 else f", and {_size(norm_a / norm_r)}")
+                "" if abs(norm_a / norm_r - 1) < 1e-9 else f", and {_size(norm_a, norm_r)}")
         if torch.allclose(a_flat.sort().values, r_flat.sort().values, rtol=1e-6, atol=0):
             return "the right numbers, in the wrong places"
     parts = [f"{n_bad} of {n} entries are off ({_entries(bad)})"]

@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from course_utils import autodiff as ad
@@ -84,6 +84,8 @@ def test_equivalent_forms_are_accepted(answer, ref):
     (1000.0, 1.0, "too large, by about 3 orders of magnitude"),
     (-12.0, -1.0, "too large, by about 1 order of magnitude"),  # sizes compare magnitudes
     (1e-3, 1.0, "too small, by about 3 orders of magnitude"),
+    (2.2e-309, 1.5, "too small, by about 309 orders of magnitude"),  # a subnormal float
+    (1e308, 1e-308, "too large, by about 616 orders of magnitude"),
     (-1.0, 1.0, "the sign is wrong"),
     (-3.0, 1.0, "the sign is wrong; its size is too large, by a factor between 2 and 10"),
     (0, 1.0, "0 is not the answer"),
@@ -128,7 +130,8 @@ class Hostile(float):
         raise RuntimeError("no")
 
 
-@pytest.mark.parametrize("answer", [Hostile(1.0), [Hostile(1.0)], torch.empty(0)])
+@pytest.mark.parametrize("answer", [Hostile(1.0), [Hostile(1.0)], torch.empty(0),
+                                    torch.tensor([1e200, 2e200], dtype=torch.float64)])
 def test_odd_objects_get_a_message_not_a_crash(answer):
     result = compare(answer, torch.tensor([1.0]))
     assert not result.ok and result.message
@@ -194,6 +197,8 @@ everything = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(everything)
+@example(2.2e-309)  # 1 / ratio overflowed once: hypothesis found it
+@example([1e200, -1e200])
 def test_any_value_gets_a_verdict_never_an_exception(value):
     for ref in (1.5, torch.tensor([1.0, 2.0]), "reverse"):
         result = compare(value, ref)
