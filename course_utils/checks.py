@@ -228,15 +228,28 @@ def verdict(exercise: str, answer, *, process: bool = True) -> Verdict:
     return result
 
 
-def progress_line(notebook: str) -> str:
-    """The notebook's progress, e.g. "Notebook 03: 2 of 4 exercises solved", from this kernel."""
+def _notebook_ids(notebook: str) -> list[str]:
+    """The exercise ids of notebook "NN"; a ValueError names the known notebooks."""
     ids = exercises.notebook_exercises(notebook)
     if not ids:
         raise ValueError(f"notebook must be one of "
                          f"{sorted({key.split('.')[0] for key in exercises.EXERCISES})}, "
                          f"got {notebook!r}")
+    return ids
+
+
+def progress_line(notebook: str) -> str:
+    """The notebook's progress, e.g. "Notebook 03: 2 of 4 exercises solved", from this kernel."""
+    ids = _notebook_ids(notebook)
     solved = sum(_solved.get(key, False) for key in ids)
     return f"Notebook {notebook}: {solved} of {len(ids)} exercises solved"
+
+
+def reset_progress(notebook: str) -> None:
+    """Count notebook "NN"'s exercises afresh: its Exercises section starts with this, so that
+    the progress lines of a notebook run top to bottom are the same on every run."""
+    for key in _notebook_ids(notebook):
+        _solved.pop(key, None)
 
 
 def check(exercise: str, answer) -> None:

@@ -283,6 +283,16 @@ def test_check_prints_the_verdict_and_the_progress(capsys):
     assert out[3] == "Notebook 04: 1 of 4 exercises solved"
 
 
+def test_reset_progress_starts_a_notebooks_count_afresh(capsys):
+    check("04.3", reference("04.3"))
+    check("05.1", reference("05.1"))
+    checks.reset_progress("04")
+    assert checks.progress_line("04") == "Notebook 04: 0 of 4 exercises solved"
+    assert checks.progress_line("05").startswith("Notebook 05: 1 of 4")
+    with pytest.raises(ValueError, match="notebook must be one of"):
+        checks.reset_progress("4")
+
+
 def test_assert_solved_raises_with_the_feedback_for_the_grader():
     assert_solved("04.3", reference("04.3"))
     with pytest.raises(AssertionError, match=r"^Exercise 04.3: no answer yet$"):
