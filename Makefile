@@ -68,10 +68,40 @@ execute: $(STAMP)
 	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
 	  $(or $(NB),notebooks/*.ipynb)
 
-# Student notebooks in student/ (git-ignored): solutions replaced by a "not solved yet" error.
-.PHONY: student
+# The student edition (README, "For teachers"): nbgrader's generate_assignment writes notebooks/
+# without the solutions, the hidden tests and the questionnaires' model answers into
+# build/release/notebooks/ (settings: nbgrader_config.py). student/ then receives only the
+# notebooks it lacks: a notebook already there is the student's work and is never overwritten.
+STUDENT ?= student
+.PHONY: student lab-student grade feedback
 student: $(STAMP)
-	$(BIN)/python scripts/make_student.py --out student notebooks/*.ipynb
+	$(BIN)/nbgrader generate_assignment notebooks --no-db --force --log-level=ERROR
+	@mkdir -p "$(STUDENT)"; for nb in build/release/notebooks/*.ipynb; do \
+	  name=$$(basename "$$nb"); \
+	  if [ ! -e "$(STUDENT)/$$name" ]; then cp "$$nb" "$(STUDENT)/$$name" && echo "wrote $(STUDENT)/$$name"; \
+	  elif cmp -s "$$nb" "$(STUDENT)/$$name"; then echo "same  $(STUDENT)/$$name (up to date)"; \
+	  else echo "kept  $(STUDENT)/$$name: it differs from this edition (your work?), so it is not" \
+	            "overwritten; rename or delete it to get the new one"; fi; \
+	done
+
+# JupyterLab on the student edition, as `make lab` opens notebooks/.
+lab-student: student
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config $(BIN)/jupyter lab --notebook-dir="$(STUDENT)" --ServerApp.ip=127.0.0.1 $(LAB_FLAGS)
+
+# Autograde the submissions in grading/submitted/<student id>/notebooks/ against the hidden tests
+# and write every student's score to grading/grades.csv (README, "For teachers").
+# nbgrader runs alembic (its database migrations) from PATH, hence $(BIN) on it. GRADE_FLAGS adds
+# options, e.g. GRADE_FLAGS=--Execute.timeout=300 for a slower machine.
+grade: $(STAMP)
+	@mkdir -p grading
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_assignment notebooks --force --log-level=ERROR
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader autograde notebooks --log-level=ERROR $(GRADE_FLAGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader export --to grading/grades.csv --log-level=ERROR
+	@echo "scores: grading/grades.csv, one row per student (make feedback: a report for each)"
+
+# Each student's graded notebooks as HTML, in grading/feedback/<student id>/notebooks/.
+feedback: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_feedback notebooks --log-level=ERROR
 
 # Time and peak memory of each notebook in fresh kernels against its bare-imports floor (RUNS=3).
 .PHONY: bench
@@ -106,4 +136,4 @@ site: $(STAMP) assets
 
 # Removes VENV only when it is a folder of the project (never VENV=$CONDA_PREFIX).
 clean:
-	rm -rf $(if $(filter /%,$(VENV)),,$(VENV)) build student site/node_modules .pytest_cache .hypothesis
+	rm -rf $(if $(filter /%,$(VENV)),,$(VENV)) build site/node_modules .pytest_cache .hypothesis  # never student/ nor grading/: people's work

@@ -8,7 +8,8 @@ One module per idea:
 - ``plotting``: deterministic, readable figures;
 - ``autodiff``: the forward- and reverse-mode teaching engines;
 - ``graph``: drawing computation graphs with networkx and matplotlib;
-- ``checks``: instant feedback on exercise answers;
+- ``exercises``: each exercise's inputs, and its reference computed from them;
+- ``checks``: instant feedback on exercise answers, and the grader's assertion;
 - ``timing``: the best of a few runs, for the timing experiments;
 - ``widgets``: sliders that redraw a figure, which stays a plain figure where nothing runs.
 """

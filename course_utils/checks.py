@@ -1,77 +1,268 @@
-"""Instant feedback on exercise answers that never prints the expected answer.
+"""Feedback on exercise answers that guides without giving the answer away.
 
-In the course notebooks an exercise cell looks like this::
+An exercise cell takes its inputs from the package and leaves the student's work in ``answer``;
+the cell below it checks it::
 
-    # BEGIN SOLUTION
-    grad = ...                      # the student's work goes here
-    # END SOLUTION
-    check(grad, expected, name="Exercise 1")
+    S, y, theta = exercise_inputs("03.1")
+    answer = ...                            # the student's work
+    check("03.1", answer)
 
-``make student`` replaces the lines between the markers with a "not solved yet" error.
+The reference is computed inside the package (``course_utils.exercises``), never in a cell the
+student reads. A wrong answer is told what is wrong: its type, its shape, which entries, the sign,
+the direction (too large or too small) and a coarse size (within 10 %, within a factor of 2,
+between 2 and 10, orders of magnitude), never a figure from which the answer could be solved;
+when it matches a known slip, the hint names the slip. Equivalent forms are accepted: an int
+where a float is expected, a list or tuple for a vector, numpy or torch in any real dtype,
+``fractions.Fraction``, and for words any case and spacing.
 """
 
+import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from course_utils import exercises
+
 PASS, FAIL = "✓", "✗"
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+MAX_LISTED = 6  # entries named in one message
+
+_solved: dict[str, bool] = {}  # exercise id -> the verdict of its last check in this kernel
 
 
-def _as_tensor(value) -> torch.Tensor | None:
-    if isinstance(value, torch.Tensor):
-        return value.detach()
-    if isinstance(value, np.ndarray) or (isinstance(value, numbers.Number)
-                                         and not isinstance(value, bool)):
-        return torch.as_tensor(value)
-    return None
+@dataclass(frozen=True)
+class Verdict:
+    """Whether an answer is right, and if not what is wrong with it (never the answer)."""
+
+    ok: bool
+    message: str
 
 
-def _verdict(answer, expected, atol: float, rtol: float) -> str | None:
-    """None when the answer is right, else what is wrong with it (no expected values)."""
-    if answer is None or answer is Ellipsis:
-        return "no answer yet"
-    want = _as_tensor(expected)
-    if want is None:  # a word, a bool, a tuple of choices: compared exactly
-        if type(answer) is not type(expected) and not (
-                isinstance(answer, str) and isinstance(expected, str)):
-            return f"expected a {type(expected).__name__}, got a {type(answer).__name__}"
-        if isinstance(expected, str):
-            return None if answer.strip().lower() == expected.lower() else "not this one"
-        return None if answer == expected else "not this one"
-    got = _as_tensor(answer)
-    if got is None:
-        return f"expected a number or a tensor, got a {type(answer).__name__}"
-    if got.shape != want.shape:
-        return f"wrong shape: got {tuple(got.shape)}, expected {tuple(want.shape)}"
-    if want.is_floating_point() and not got.is_floating_point():
-        return f"wrong dtype: got {got.dtype}, expected a floating-point tensor"
-    got, want = got.double(), want.double()
-    if torch.isnan(got).any():
-        return "the answer contains NaN"
-    err = (got - want).abs()
-    bad = err > atol + rtol * want.abs()
-    if bad.any():
-        # The error relative to the answer's scale says "how far off" without giving it away.
-        scale = float(want.abs().max())
-        size = f"{float(err.max()) / scale:.2%} of the answer's scale" if scale > 0 \
-            else f"{float(err.max()):.3g}"
-        return f"{int(bad.sum())} of {bad.numel()} value(s) off, by up to {size}"
-    return None
+class _Unreadable(Exception):
+    """The answer cannot be read as numbers; the message says why."""
 
 
-def check(answer, expected, *, name: str = "Answer", atol: float = 1e-6,
-          rtol: float = 1e-4, hint: str | None = None) -> None:
-    """Print whether ``answer`` matches ``expected``, and what is wrong if it does not.
+def _kind(value) -> str:
+    return type(value).__name__
 
-    Nothing is returned, so a check on a cell's last line shows only its verdict.
 
-    Tensors, arrays and numbers are compared by shape, dtype kind and value (within
-    ``atol + rtol * |expected|``); anything else (a word, a bool, a tuple) exactly, with
-    words compared case-insensitively.
+def as_numbers(value) -> tuple[torch.Tensor, bool]:
+    """The answer as a float64 tensor, and whether it was computed in half precision.
+
+    Raises ``_Unreadable`` with a message for a student when it is not numbers.
     """
-    problem = _verdict(answer, expected, atol, rtol)
-    if problem is None:
-        print(f"{PASS} {name}: correct")
-    else:
-        print(f"{FAIL} {name}: {problem}" + (f". Hint: {hint}" if hint else ""))
+    if isinstance(value, (bool, np.bool_)):
+        raise _Unreadable(f"expected a number, got a bool ({value}): True and False are not "
+                          f"numbers here")
+    if isinstance(value, (str, bytes)):
+        raise _Unreadable("expected a number, got text (a str): write the number itself")
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        raise _Unreadable("expected a real number, got a complex one")
+    if isinstance(value, numbers.Number):  # int, float, Fraction, Decimal, numpy scalars
+        return torch.tensor(float(value), dtype=torch.float64), isinstance(value, np.float16)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise _Unreadable(f"expected numbers, got a numpy array of dtype {value.dtype}")
+        return torch.from_numpy(value.astype(np.float64)), value.dtype == np.float16
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool:
+            raise _Unreadable("expected numbers, got a tensor of booleans (a mask?)")
+        if value.is_complex():
+            raise _Unreadable("expected real numbers, got a complex tensor")
+        if value.is_sparse:
+            value = value.to_dense()
+        return value.detach().cpu().double(), value.dtype in LOW_PRECISION
+    if isinstance(value, (list, tuple)):
+        items = [as_numbers(item) for item in value]
+        shapes = {tuple(t.shape) for t, _ in items}
+        if len(shapes) > 1:
+            raise _Unreadable(f"the {_kind(value)}'s items have different shapes {sorted(shapes)}")
+        if not items:
+            return torch.zeros(0, dtype=torch.float64), False
+        return torch.stack([t for t, _ in items]), any(low for _, low in items)
+    raise _Unreadable(f"expected a number, a list of numbers or a tensor, got a {_kind(value)}")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _entries(mask: torch.Tensor) -> str:
+    """The indices where mask is true, as the student would index them: 3 or (1, 0)."""
+    found = [tuple(i) if len(i) > 1 else i[0] for i in mask.nonzero().tolist()]
+    listed = ", ".join(str(i) for i in found[:MAX_LISTED])
+    return listed + (", ..." if len(found) > MAX_LISTED else "")
+
+
+def _size(got: float, want: float) -> str:
+    """A coarse phrase for how a size ``got`` compares with ``want`` (both positive, unequal)."""
+    gap = math.log10(got) - math.log10(want)  # logarithms: no overflow for extreme ratios
+    direction = "too large" if gap > 0 else "too small"
+    far = abs(gap)
+    if far <= math.log10(1.1):
+        return f"{direction}, by less than 10 %"
+    if far <= math.log10(2):
+        return f"{direction}, by 10 % up to a factor of 2"
+    if far < 1:
+        return f"{direction}, by a factor between 2 and 10"
+    orders = round(far)
+    return f"{direction}, by about {orders} order{'s' if orders > 1 else ''} of magnitude"
+
+
+def _scalar_problem(a: float, r: float) -> str:
+    if r == 0:
+        return "too large" if a > r else "too small"
+    if a == 0:
+        return "0 is not the answer"
+    if (a > 0) != (r > 0):
+        return "the sign is wrong" + ("" if abs(abs(a) / abs(r) - 1) < 1e-12
+                                      else f"; its size is {_size(abs(a), abs(r))}")
+    return _size(abs(a), abs(r))
+
+
+def _tensor_problem(a: torch.Tensor, r: torch.Tensor, bad: torch.Tensor) -> str:
+    n_bad, n = int(bad.sum()), bad.numel()
+    a_flat, r_flat = a.flatten(), r.flatten()
+    norm_a, norm_r = a_flat.norm().item(), r_flat.norm().item()
+    if n > 1 and 0 < norm_a < math.inf and 0 < norm_r < math.inf:
+        cosine = (a_flat @ r_flat).item() / (norm_a * norm_r)
+        if cosine > 1 - 1e-9:
+            return (f"every entry is off by the same factor, {_size(norm_a, norm_r)}: a "
+                    f"constant too many or too few (1/n, ½, 2, the learning rate?)")
+        if cosine < -1 + 1e-9:
+            return "every entry has the wrong sign" + (
+                "" if abs(norm_a / norm_r - 1) < 1e-9 else f", and {_size(norm_a, norm_r)}")
+        if torch.allclose(a_flat.sort().values, r_flat.sort().values, rtol=1e-6, atol=0):
+            return "the right numbers, in the wrong places"
+    parts = [f"{n_bad} of {n} entries are off ({_entries(bad)})"]
+    flipped = bad & (torch.sign(a) != torch.sign(r)) & (r != 0)
+    if flipped.any():
+        parts.append(f"the sign is wrong in {_entries(flipped)}")
+    same = bad & ~flipped
+    for label, mask in (("too large", same & (a.abs() > r.abs())),
+                        ("too small", same & (a.abs() < r.abs()))):
+        if mask.any():
+            parts.append(f"{label} in {_entries(mask)}")
+    error = (a_flat - r_flat).norm().item() / norm_r if norm_r > 0 else math.inf
+    parts.append("overall within 10 % of the answer's size" if error <= 0.1
+                 else "overall off by less than the answer's own size" if error <= 1
+                 else "overall off by more than the answer's own size")
+    return "; ".join(parts)
+
+
+def compare(answer, reference, *, rtol: float = 1e-6, mistakes: dict | None = None,
+            hint: str | None = None) -> Verdict:
+    """Compare an answer with a reference (a number, a tensor or a word).
+
+    Numbers agree within ``rtol * max |reference|`` entry by entry: relative to the
+    reference's size, never to the answer's. ``mistakes`` maps a hint to the value a known slip
+    gives; ``hint`` is said when the answer is wrong in an unknown way.
+    """
+    if answer is None or answer is Ellipsis:
+        return Verdict(False, "no answer yet")
+    if isinstance(reference, str):
+        if not isinstance(answer, str):
+            return Verdict(False, f"expected a word (a str), got a {_kind(answer)}")
+        ok = _words(answer) == _words(reference)
+        return Verdict(ok, "correct" if ok
+                       else "not this word" + (f". Hint: {hint}" if hint else ""))
+    try:
+        got, low_precision = as_numbers(answer)
+    except _Unreadable as problem:
+        return Verdict(False, str(problem))
+    except Exception as error:  # anything else an odd object raises: say so, never crash
+        return Verdict(False, f"could not read the answer as numbers ({_kind(error)}: {error})")
+    want = torch.as_tensor(reference, dtype=torch.float64)
+    close = _closeness(want, rtol)
+    if want.dim() == 0 and got.numel() == 1:
+        got = got.reshape(())
+    if got.shape != want.shape:
+        problem = (f"expected one number, got shape {tuple(got.shape)}" if want.dim() == 0
+                   else f"wrong shape: got {tuple(got.shape)}, expected {tuple(want.shape)}")
+        if got.numel() == want.numel() and bool(close(got.reshape(want.shape), want).all()):
+            problem += " (the values are right: reshape)"
+        elif got.dim() == 2 and got.T.shape == want.shape and bool(close(got.T, want).all()):
+            problem += " (it is the transpose of the answer: mind the layout)"
+        return Verdict(False, problem)
+    if not torch.isfinite(got).all():
+        return Verdict(False, "the answer contains NaN or infinity" + (
+            f" (entries {_entries(~torch.isfinite(got))})" if got.dim() else ""))
+    bad = ~close(got, want)
+    if not bad.any():
+        return Verdict(True, "correct")
+    for slip, value in (mistakes or {}).items():
+        slip_value = torch.as_tensor(value, dtype=torch.float64)
+        if slip_value.shape == want.shape and bool(close(got, slip_value).all()):
+            return Verdict(False, slip)
+    problem = (_scalar_problem(got.item(), want.item()) if want.dim() == 0
+               else _tensor_problem(got, want, bad))
+    if low_precision:
+        problem += "; it was computed in half precision: use float32 or float64"
+    return Verdict(False, problem + (f". Hint: {hint}" if hint else ""))
+
+
+def _closeness(want: torch.Tensor, rtol: float):
+    """Agreement within rtol times the reference's largest |entry|, for every entry."""
+    tolerance = rtol * (want.abs().max().item() if want.numel() else 0.0)
+
+    def close(got: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return (got - target).abs() <= tolerance
+    return close
+
+
+def verdict(exercise: str, answer, *, process: bool = True) -> Verdict:
+    """The verdict on an answer to a registered exercise ("03.1").
+
+    With ``process=False`` only the value is judged, not how it was computed (one pass, a
+    leaf tensor, ...).
+    """
+    ex = exercises.get(exercise)
+    result = compare(answer, exercises.reference(exercise), rtol=ex.rtol,
+                     mistakes=exercises.mistakes(exercise), hint=ex.hint)
+    if result.ok and process and ex.process is not None:
+        problem = ex.process(answer)
+        if problem is not None:
+            return Verdict(False, problem)
+    return result
+
+
+def _notebook_ids(notebook: str) -> list[str]:
+    """The exercise ids of notebook "NN"; a ValueError names the known notebooks."""
+    ids = exercises.notebook_exercises(notebook)
+    if not ids:
+        raise ValueError(f"notebook must be one of "
+                         f"{sorted({key.split('.')[0] for key in exercises.EXERCISES})}, "
+                         f"got {notebook!r}")
+    return ids
+
+
+def progress_line(notebook: str) -> str:
+    """The notebook's progress, e.g. "Notebook 03: 2 of 4 exercises solved", from this kernel."""
+    ids = _notebook_ids(notebook)
+    solved = sum(_solved.get(key, False) for key in ids)
+    return f"Notebook {notebook}: {solved} of {len(ids)} exercises solved"
+
+
+def reset_progress(notebook: str) -> None:
+    """Count notebook "NN"'s exercises afresh: its Exercises section starts with this, so that
+    the progress lines of a notebook run top to bottom are the same on every run."""
+    for key in _notebook_ids(notebook):
+        _solved.pop(key, None)
+
+
+def check(exercise: str, answer) -> None:
+    """Print whether ``answer`` solves the exercise, what is wrong if not, and the progress."""
+    ex = exercises.get(exercise)
+    result = verdict(exercise, answer)
+    _solved[exercise] = result.ok
+    print(f"{PASS if result.ok else FAIL} Exercise {exercise} ({ex.title}): {result.message}")
+    print(progress_line(exercise.split(".")[0]))
+
+
+def assert_solved(exercise: str, answer) -> None:
+    """Raise AssertionError with the feedback unless ``answer`` solves the exercise (grading)."""
+    result = verdict(exercise, answer)
+    if not result.ok:
+        raise AssertionError(f"Exercise {exercise}: {result.message}")
