@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
-from test_browser import (NOTEBOOKS, SCREENSHOTS, browser, chromium,  # noqa: F401 (fixtures)
+from test_browser import (NOTEBOOKS, SCREENSHOTS, browser,  # noqa: F401 (fixtures)
                           lab)
 
 # The code cell that holds the slider labelled `label`, and its figure's src, in the page.
