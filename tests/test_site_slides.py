@@ -203,7 +203,9 @@ def test_one_page_per_notebook_with_its_stored_outputs(site):
                      if any(key.startswith("image/") for key in output.get("data", {})))
         assert len(images) == stored, path.name
         alts = [html.unescape(re.search(r'alt="([^"]*)"', img).group(1)) for img in images]
-        assert all(alt.startswith("Figure") and len(alt) > 20 for alt in alts), alts
+        expected = [cell.metadata["alt"] for cell in nb.cells for output in cell.get("outputs", [])
+                    if any(key.startswith("image/") for key in output.get("data", {}))]
+        assert alts == expected, path.name
 
 
 def test_math_is_mathjax_3_from_the_site_itself(site):

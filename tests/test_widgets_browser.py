@@ -94,9 +94,8 @@ MOVES = {"06": [("Huber δ", 5, "3.16", "slider"), ("learning rate η", 2, "0.3"
 def test_moving_a_slider_redraws_its_figure_in_place(browser, lab, number):
     notebook = next(path for path in NOTEBOOKS if path.name.startswith(f"{number}_"))
     url, token = lab
-    browser.set_window_size(1280, 720)  # then enlarged by the height the window's frame takes
-    frame = 720 - browser.execute_script("return window.innerHeight")
-    browser.set_window_size(1280, 720 + frame)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # a 1280x720 viewport
+                            {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False})
     assert browser.execute_script("return [innerWidth, innerHeight]") == [1280, 720]
     try:
         browser.get(f"{url}/lab/tree/{notebook.name}?token={token}")
@@ -116,4 +115,6 @@ def test_moving_a_slider_redraws_its_figure_in_place(browser, lab, number):
             "[data-mime-type=\"application/vnd.jupyter.stderr\"]')].map(e => e.textContent)")
         assert errors == [], "stderr output in JupyterLab:\n" + "\n".join(errors)[:3000]
     finally:
-        browser.set_window_size(1280, 900)  # the size the other browser tests expect
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # as test_browser set it
+                                {"width": 1280, "height": 800, "deviceScaleFactor": 1,
+                                 "mobile": False})
