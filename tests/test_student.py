@@ -278,6 +278,8 @@ def code_candidates(source: str) -> list[str]:
         if isinstance(node, ast.expr) and not isinstance(node, ast.Starred) and not any(
                 isinstance(inner, ast.Call) for inner in ast.walk(node)):
             found.append(ast.get_source_segment(source, node))
+        if isinstance(node, ast.JoinedStr):
+            return  # an f-string's pieces (Python 3.12+ gives them positions) are not expressions
         for child in ast.iter_child_nodes(node):
             visit(child)
 
