@@ -306,13 +306,6 @@ def test_counts_forward_n_passes_reverse_one():
 def test_counts_are_quadratic_for_reverse_mode_when_outputs_share_a_trunk():
     """The path u_j = sin(u_{j-1}) + t: output j depends on all j steps before it (3 edges
     each), so m backward passes visit 3(1 + ... + m) edges; one forward pass visits 3m."""
-    def path(t, m):
-        u, outputs = t, []
-        for _ in range(m):
-            u = ad.sin(u) + t
-            outputs.append(u)
-        return outputs
-
     for m in (1, 5, 20):
         ad.reset_counts()
         _, jac_rev = ad.reverse_jacobian(lambda t: path(t, m), [0.5])
@@ -323,15 +316,16 @@ def test_counts_are_quadratic_for_reverse_mode_when_outputs_share_a_trunk():
         assert ad.counts["forward_passes"] == 1 and ad.counts["dual_edges"] == 3 * m
         t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
         reference = [torch.autograd.grad(u, t, retain_graph=True)[0].item()
-                     for u in path_torch(t, m)]
+                     for u in path(t, m, sin=torch.sin)]
         for jac in (jac_fwd, jac_rev):
             assert [row[0] for row in jac] == pytest.approx(reference, abs=1e-13)
 
 
-def path_torch(t, m):
+def path(t, m, sin=ad.sin):
+    """The shared trunk u_j = sin(u_{j-1}) + t, j = 1..m, and its m outputs (engine or torch)."""
     u, outputs = t, []
     for _ in range(m):
-        u = torch.sin(u) + t
+        u = sin(u) + t
         outputs.append(u)
     return outputs
 
