@@ -43,9 +43,9 @@ CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgr
                 "--hide-scrollbars", "--window-size=1280,800"]
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """Headless Debian Chromium through Selenium, its viewport 1280×800, or a skip."""
+def chrome(profile: Path, width: int, height: int, logs=("browser",)):
+    """Headless Debian Chromium through Selenium with a width x height viewport, or a skip that
+    says what is missing. The caller quits it."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("Debian's chromium and chromium-driver are not installed: run "
                     "`make system` as root (apt-get install chromium chromium-driver)")
@@ -58,13 +58,22 @@ def browser(tmp_path_factory):
     options.binary_location = str(CHROMIUM)
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {kind: "ALL" for kind in logs})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_script_timeout(60)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+                           {"width": width, "height": height, "deviceScaleFactor": 1,
+                            "mobile": False})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Debian Chromium, its viewport 1280×800, with console and network logs."""
+    driver = chrome(tmp_path_factory.mktemp("chromium-profile"), 1280, 800,
+                    logs=("browser", "performance"))
     yield driver
     driver.quit()
 

@@ -27,17 +27,13 @@ import pytest
 pytestmark = pytest.mark.slow  # each test starts JupyterLab through make (5-30 s)
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SCREENSHOTS = ROOT / "build" / "screenshots"
+sys.path.insert(0, str(ROOT / "tests"))
+from test_browser import SCREENSHOTS, chrome  # noqa: E402
 NOTEBOOK = sorted((ROOT / "notebooks").glob("01_*.ipynb"))[0]
 CSS = ROOT / "jupyter-config" / "present" / "custom" / "custom.css"
 WIDTH, HEIGHT = 1280, 720
 # Presentation Mode must show at least these (px); Lab's own are 17 and 16, its normal 14 and 13.
 MIN_TEXT, MIN_CODE = 24, 22
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage",
-                f"--window-size={WIDTH},{HEIGHT + 200}"]
 # Computed font sizes (px) of what a class reads; each selector's first match in the notebook.
 MEASURE = """
 const notebook = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
@@ -56,27 +52,8 @@ return {
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    """Headless Chromium with a 1280x720 viewport, or a skip that says what is missing."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        pytest.skip(f"missing {', '.join(missing)}: Debian's chromium and chromium-driver are "
-                    "not installed: run `make system` as root")
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium is not installed (see requirements.txt)")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_AVOID_STATS", "true")  # Selenium Manager: no usage statistics
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
-    driver.set_script_timeout(60)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Headless Chromium with a 1280x720 viewport (test_browser.chrome), or a stated skip."""
+    driver = chrome(tmp_path_factory.mktemp("chromium-profile"), WIDTH, HEIGHT)
     yield driver
     driver.quit()
 
