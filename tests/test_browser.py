@@ -341,6 +341,19 @@ def test_slides_advance(browser, tmp_path):
         assert _console_errors(browser) == []
 
 
+def lab_menu(wait, top: str, item: str) -> None:
+    """Click JupyterLab's menu bar entry ``top``, then its item ``item``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait.until(ec.element_to_be_clickable(
+        (By.XPATH, f"//li[contains(@class,'lm-MenuBar-item')][.//div[text()='{top}']]"))
+    ).click()
+    wait.until(ec.element_to_be_clickable(
+        (By.XPATH, f"//li[contains(@class,'lm-Menu-item')][.//div[text()='{item}']]"))
+    ).click()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -439,13 +452,7 @@ def test_lab_runs_notebook_01(browser, lab):
     wait.until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
 
-    def menu(top: str, item: str) -> None:
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//li[contains(@class,'lm-MenuBar-item')][.//div[text()='{top}']]"))
-        ).click()
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//li[contains(@class,'lm-Menu-item')][.//div[text()='{item}']]"))
-        ).click()
+    menu = partial(lab_menu, wait)
 
     def prompts(driver) -> list[str]:
         return driver.execute_script(

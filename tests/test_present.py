@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # each test starts JupyterLab through make (5-30 
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import SCREENSHOTS, chrome  # noqa: E402
+from test_browser import SCREENSHOTS, chrome, lab_menu  # noqa: E402
 NOTEBOOK = sorted((ROOT / "notebooks").glob("01_*.ipynb"))[0]
 CSS = ROOT / "jupyter-config" / "present" / "custom" / "custom.css"
 WIDTH, HEIGHT = 1280, 720
@@ -199,12 +199,7 @@ def test_present_in_browser(browser, present):
         chain.perform()
 
     def menu(top: str, item: str) -> None:
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//li[contains(@class,'lm-MenuBar-item')][.//div[text()='{top}']]"))
-        ).click()
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//li[contains(@class,'lm-Menu-item')][.//div[text()='{item}']]"))
-        ).click()
+        lab_menu(wait, top, item)
 
     def prompt(driver) -> str:
         return driver.execute_script("return document.querySelector(arguments[0])"
