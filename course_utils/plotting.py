@@ -1,8 +1,12 @@
 """Figures that look the same on every run: fixed size, PNG, no dates or random ids."""
 
 import os
+from importlib import resources
 
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+from course_utils import i18n
 
 # Colour-blind-safe palette (Okabe and Ito, 2008); pair colours with markers where lines cross.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -17,13 +21,27 @@ FONT_SIZES = {"font.size": MIN_FONT_PT, "axes.labelsize": MIN_FONT_PT,
               "axes.titlesize": MIN_FONT_PT + 1, "figure.titlesize": MIN_FONT_PT + 2}
 
 
-def use_course_style(figsize: tuple[float, float] = (4.5, 3.0)) -> None:
+# A subset of WenQuanYi Micro Hei (Apache-2.0, resources/fonts/): the 3,755 common characters
+# of GB 2312 level 1 and every character of the Chinese edition (scripts/i18n.py font).
+CJK_FONT = resources.files("course_utils").joinpath("resources", "fonts", "wqy-microhei-subset.ttf")
+CJK_FAMILY = "WenQuanYi Micro Hei"
+
+
+def use_course_style(figsize: tuple[float, float] = (4.5, 3.0), language: str = "en") -> None:
     """Set crisp, deterministic figure defaults for notebooks and headless runs.
 
     Text is at least ``MIN_FONT_PT`` points, for slides. Inline figures are PNG (nbval does
     not compare PNG bytes). If d2l switches the display to SVG (``d2l.set_figsize`` does),
     the SVG carries no date and no random ids, so stored outputs still reproduce exactly.
+    ``language="zh"`` draws Chinese with the course's own CJK font, registered by path and
+    listed before DejaVu Sans (which then draws what it lacks), and prints course_utils'
+    messages in Chinese.
     """
+    i18n.set_language(language)
+    sans = plt.rcParamsDefault["font.sans-serif"]
+    if language == "zh":
+        font_manager.fontManager.addfont(str(CJK_FONT))
+        sans = [CJK_FAMILY, *sans]
     os.environ["SOURCE_DATE_EPOCH"] = "0"  # matplotlib writes this date into SVG/PDF
     plt.rcParams.update({
         "figure.figsize": figsize,
@@ -33,6 +51,9 @@ def use_course_style(figsize: tuple[float, float] = (4.5, 3.0)) -> None:
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.prop_cycle": plt.cycler(color=COLORS),
+        "font.family": "sans-serif",
+        "font.sans-serif": sans,
+        "axes.unicode_minus": True,
         **FONT_SIZES,
     })
     from IPython import get_ipython

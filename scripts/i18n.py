@@ -1,0 +1,433 @@
+"""The Chinese edition: gettext catalogues from the English notebooks, Chinese notebooks from them.
+
+Usage:
+    python scripts/i18n.py update   # extract the messages, merge them into i18n/zh/*.po (msgmerge)
+    python scripts/i18n.py build    # write notebooks/zh/*.ipynb from the notebooks and the catalogues
+    python scripts/i18n.py check    # list what is untranslated, stale (fuzzy) or broken; exit 1 if any
+
+The English notebooks are the one source. A message is
+- in a markdown cell, a paragraph, heading, list item or table cell, as mdpo's md2po splits it
+  (rewrapping the English changes no message);
+- in a code cell, a comment (consecutive full-line comments form one message), a docstring, or
+  a string literal that is printed or drawn: an argument of ``print`` or of a text-drawing call
+  (``set_title``, ``xlabel``, ``text``, ...), or the value of a keyword such as ``label=``.
+  ``ast`` says which literals those are and ``tokenize`` where they are; an f-string is one
+  message with its ``{fields}``, and literals concatenated implicitly are joined into one.
+A message with nothing to translate (display math, a code span alone) is filled in as itself.
+
+``build`` drops stale (fuzzy) entries first, so a stale message shows in English, never as the
+old translation of a different text; ``check`` (and tests/test_i18n.py) fails until it is
+translated again. Cell ids, tags and all other metadata carry over; outputs are not copied:
+``make execute-zh`` runs the Chinese notebooks and stores their own.
+"""
+
+import ast
+import copy
+import io
+import re
+import subprocess
+import sys
+import tempfile
+import tokenize
+import unicodedata
+from pathlib import Path
+
+import nbformat
+import polib
+from mdpo.md2po import markdown_to_pofile
+from mdpo.po2md import pofile_to_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+LANG = "zh"
+CATALOGUES = ROOT / "i18n" / LANG
+OUT = NOTEBOOKS / LANG
+
+# Calls whose arguments are shown to the reader, and keywords whose value is.
+SHOWN_CALLS = {"print", "set_title", "set_xlabel", "set_ylabel", "title", "xlabel", "ylabel",
+               "suptitle", "text", "annotate", "legend", "set_label", "set_text", "figtext"}
+SHOWN_KEYWORDS = {"label", "title", "xlabel", "ylabel", "legend", "description", "desc"}
+# Comments that are instructions to a tool, not to the reader.
+TOOL_COMMENT = re.compile(r"^#+\s*(NBVAL_|BEGIN |END |@save|noqa|type:|pragma|!)")
+WORD = re.compile(r"[A-Za-z]{2,}")
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.S)
+CODE_SPAN = re.compile(r"`[^`]*`")
+WIDTH = 88  # a translated comment block is rewrapped to this many columns (CJK counts 2)
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def catalogue(notebook: Path) -> Path:
+    return CATALOGUES / f"{notebook.name[:2]}.po"
+
+
+# ---- code cells: where the messages are -------------------------------------------------------
+
+def _blank_magics(source: str) -> str:
+    """IPython lines (``%magic``, ``!shell``) as blank lines of the same length, so positions hold."""
+    return "\n".join(" " * len(line) if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.split("\n"))
+
+
+def _literals(source: str) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
+    """Every string literal as (start, end, text); an f-string is one literal on every Python."""
+    pieces, open_at = [], []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        name = tokenize.tok_name[tok.type]
+        if name == "STRING":
+            pieces.append((tok.start, tok.end, tok.string))
+        elif name in ("FSTRING_START", "TSTRING_START"):       # Python 3.12+
+            open_at.append(tok.start)
+        elif name in ("FSTRING_END", "TSTRING_END"):
+            start = open_at.pop()
+            if not open_at:
+                pieces.append((start, tok.end, _span(source, start, tok.end)))
+    return pieces
+
+
+def _span(source: str, start, end) -> str:
+    lines = source.split("\n")
+    if start[0] == end[0]:
+        return lines[start[0] - 1][start[1]:end[1]]
+    return "\n".join([lines[start[0] - 1][start[1]:], *lines[start[0]:end[0] - 1],
+                      lines[end[0] - 1][:end[1]]])
+
+
+def _split_literal(literal: str) -> tuple[str, str, str]:
+    """'f"x={x}"' -> ('f"', 'x={x}', '"')."""
+    prefix = re.match(r"[A-Za-z]*", literal).group()
+    quote = literal[len(prefix):len(prefix) + 3]
+    quote = quote if quote in ('"""', "'''") else literal[len(prefix)]
+    return prefix + quote, literal[len(prefix) + len(quote):-len(quote)], quote
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    return len(line.encode()[:byte_col].decode())
+
+
+def _shown_nodes(tree: ast.AST, lines: list[str]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Spans (start, end) of the string expressions a reader sees: printed, drawn, docstrings."""
+    spans = []
+
+    def add(node):
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.JoinedStr) or (isinstance(sub, ast.Constant)
+                                                  and isinstance(sub.value, str)):
+                spans.append(((sub.lineno, _char_col(lines[sub.lineno - 1], sub.col_offset)),
+                              (sub.end_lineno, _char_col(lines[sub.end_lineno - 1],
+                                                         sub.end_col_offset))))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in SHOWN_CALLS:
+                args = node.args if name in ("print", "legend") else node.args[:1]
+                if name in ("text", "figtext"):
+                    args = node.args[2:3]
+                for arg in args:
+                    add(arg)
+            for keyword in node.keywords:
+                if keyword.arg in SHOWN_KEYWORDS:
+                    add(keyword.value)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            doc = node.body[0] if node.body else None
+            if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) \
+                    and isinstance(doc.value.value, str):
+                add(doc.value)
+    return spans
+
+
+def code_messages(source: str) -> list[dict]:
+    """The messages of one code cell, each {'msgid', 'start', 'end', 'kind', ...}, in order."""
+    text = _blank_magics(source)
+    lines = text.split("\n")
+    tree = ast.parse(text)
+    spans = _shown_nodes(tree, lines)
+    found = []
+    # String literals inside a shown expression; neighbours of one expression are joined.
+    groups: dict[tuple, list] = {}
+    for start, end, literal in _literals(text):
+        owner = [s for s in spans if s[0] <= start and end <= s[1]]
+        if not owner:
+            continue
+        outer = min(owner, key=lambda s: (s[0], (-s[1][0], -s[1][1])))
+        groups.setdefault(outer, []).append((start, end, literal))
+    for outer, pieces in groups.items():
+        run = [pieces[0]]
+        for piece in pieces[1:] + [None]:
+            prev = run[-1]
+            joinable = (piece is not None and _split_literal(piece[2])[0][:-1].lower().count("f")
+                        == _split_literal(prev[2])[0][:-1].lower().count("f")
+                        and _span(text, prev[1], piece[0]).strip() in ("", "\\"))
+            if joinable:
+                run.append(piece)
+                continue
+            body = "".join(_split_literal(lit)[1] for _, _, lit in run)
+            if WORD.search(re.sub(r"\{[^{}]*\}", "", body)):
+                kind = "f-string" if "f" in _split_literal(run[0][2])[0][:-1].lower() else "string"
+                found.append({"msgid": body, "start": run[0][0], "end": run[-1][1],
+                              "kind": kind, "literal": run[0][2]})
+            run = [piece] if piece else []
+    # Comments: a block of full-line comments at one column is one message.
+    block = None
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type != tokenize.COMMENT or TOOL_COMMENT.match(tok.string):
+            block = None if tok.type not in (tokenize.NL, tokenize.NEWLINE) or block is None \
+                or block["end"][0] < tok.start[0] - 1 else block
+            continue
+        full_line = not lines[tok.start[0] - 1][:tok.start[1]].strip()
+        words = tok.string.lstrip("#").strip()
+        if (block and full_line and block["full_line"] and block["start"][1] == tok.start[1]
+                and block["end"][0] == tok.start[0] - 1):
+            block["msgid"] += " " + words
+            block["end"] = tok.end
+            continue
+        block = {"msgid": words, "start": tok.start, "end": tok.end, "kind": "comment",
+                 "full_line": full_line}
+        if WORD.search(words):
+            found.append(block)
+    return sorted(found, key=lambda m: m["start"])
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns (CJK characters count 2), broken at spaces or between
+    CJK characters, never inside an English word or a code span."""
+    tokens = re.findall(r"`[^`]*`|[\x21-\x7e\u00a0-\u10ff]+| |.", text)
+    lines, line = [], ""
+    for token in tokens:
+        if _columns(line + token) > width and line.strip():
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    return lines + [line.rstrip()] if line.strip() else lines
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def translate_code(source: str, translate) -> str:
+    """``source`` with every message replaced by ``translate(msgid)`` (None keeps the English)."""
+    text = _blank_magics(source)
+    lines = source.split("\n")
+    for message in reversed(code_messages(source)):
+        new = translate(message["msgid"])
+        if new is None or new == message["msgid"]:
+            continue
+        (r1, c1), (r2, c2) = message["start"], message["end"]
+        if message["kind"] == "comment":
+            hashes = re.match(r"#+\s?", _span(text, message["start"], message["end"])).group()
+            if message["full_line"]:
+                indent = " " * c1
+                wrapped = _wrap(new, WIDTH - c1 - len(hashes))
+                replacement = ("\n" + indent).join(hashes + part for part in wrapped)
+            else:
+                replacement = hashes + new
+        else:
+            opening, _, closing = _split_literal(message["literal"])
+            replacement = opening + new + closing
+        head, tail = lines[r1 - 1][:c1], lines[r2 - 1][c2:]
+        lines[r1 - 1:r2] = (head + replacement + tail).split("\n")
+    return "\n".join(lines)
+
+
+# ---- catalogues -------------------------------------------------------------------------------
+
+def _markdown_kind(msgid: str, source: str) -> str:
+    """"display math" for a ``$$...$$`` block (md2po gives its TeX without the dollars)."""
+    display = re.search(r"\$\$\s*" + re.escape(msgid) + r"\s*\$\$", source)
+    return "display math" if display else "markdown"
+
+
+def nothing_to_translate(msgid: str, kind: str = "") -> bool:
+    """True for display math, a code span alone, numbers: no words outside math and code."""
+    if kind == "display math":
+        msgid = f"$${msgid}$$"
+    rest = CODE_SPAN.sub("", MATH.sub("", msgid))
+    return not WORD.search(rest) and not re.search(r"\\text\{[^}]*[A-Za-z]{2}", msgid)
+
+
+def extract(notebook: Path) -> polib.POFile:
+    """The English messages of one notebook, as a template (empty msgstr)."""
+    nb = nbformat.read(notebook, as_version=4)
+    pot = polib.POFile(wrapwidth=0)
+    pot.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": LANG}
+    seen = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            entries = [(e.msgid, _markdown_kind(e.msgid, cell.source))
+                       for e in markdown_to_pofile(cell.source)]
+        elif cell.cell_type == "code":
+            entries = [(m["msgid"], m["kind"]) for m in code_messages(cell.source)]
+            if "alt" in cell.metadata:
+                entries.append((cell.metadata["alt"], "alt text"))
+        else:
+            continue
+        for msgid, kind in entries:
+            if msgid not in seen:
+                seen[msgid] = polib.POEntry(msgid=msgid, msgstr="", occurrences=[],
+                                            comment=f"{kind}")
+                pot.append(seen[msgid])
+            seen[msgid].occurrences.append((f"{notebook.name[:2]}:{cell.get('id', '?')}", ""))
+    return pot
+
+
+def update(notebook: Path) -> polib.POFile:
+    """Merge the notebook's messages into its catalogue: msgmerge keeps every translation whose
+    English is unchanged and marks the ones whose English changed fuzzy (with the old English)."""
+    CATALOGUES.mkdir(parents=True, exist_ok=True)
+    path = catalogue(notebook)
+    pot = extract(notebook)
+    if path.exists():
+        with tempfile.NamedTemporaryFile("w", suffix=".pot", delete=False) as tmp:
+            pot.save(tmp.name)
+        subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--previous",
+                        "--no-wrap", str(path), tmp.name], check=True)
+        Path(tmp.name).unlink()
+        po = polib.pofile(str(path), wrapwidth=0)
+        for entry in po.obsolete_entries():
+            po.remove(entry)
+    else:
+        po = pot
+    for entry in po:
+        if nothing_to_translate(entry.msgid, entry.comment):
+            entry.msgstr = entry.msgid
+            entry.flags = [f for f in entry.flags if f != "fuzzy"]
+            entry.previous_msgid = None
+    po.save(str(path))
+    return po
+
+
+def translations(path: Path) -> dict[str, str]:
+    """msgid -> msgstr for the current (translated, not fuzzy) entries of a catalogue."""
+    po = polib.pofile(str(path))
+    return {e.msgid: e.msgstr for e in po if e.msgstr and not e.fuzzy and not e.obsolete}
+
+
+def build(notebook: Path) -> nbformat.NotebookNode:
+    """The Chinese notebook: the English one with each current translation put in; no outputs."""
+    table = translations(catalogue(notebook))
+    nb = nbformat.read(notebook, as_version=4)
+    zh = copy.deepcopy(nb)
+    zh.metadata.setdefault("language_info", {})
+    with tempfile.TemporaryDirectory() as tmp:
+        current = polib.POFile(wrapwidth=0)
+        current.extend(polib.POEntry(msgid=k, msgstr=v) for k, v in table.items())
+        po_path = str(Path(tmp) / "current.po")
+        current.save(po_path)
+        for cell in zh.cells:
+            if cell.cell_type == "markdown":
+                cell.source = pofile_to_markdown(cell.source, po_path,
+                                                 wrapwidth=float("inf")).rstrip("\n")
+            elif cell.cell_type == "code":
+                cell.source = translate_code(cell.source, table.get)
+                if "alt" in cell.metadata:
+                    cell.metadata["alt"] = table.get(cell.metadata["alt"], cell.metadata["alt"])
+                cell.source = cell.source.replace("use_course_style()",
+                                                  f'use_course_style(language="{LANG}")')
+                cell.outputs, cell.execution_count = [], None
+    return zh
+
+
+def write(notebook: Path) -> Path:
+    OUT.mkdir(exist_ok=True)
+    target = OUT / notebook.name
+    new = build(notebook)
+    if target.exists():  # keep the stored outputs of cells whose source did not change
+        old = nbformat.read(target, as_version=4)
+        stored = {c.get("id"): c for c in old.cells}
+        for cell in new.cells:
+            before = stored.get(cell.get("id"))
+            if cell.cell_type == "code" and before is not None and before.source == cell.source:
+                cell.outputs, cell.execution_count = before.outputs, before.execution_count
+    nbformat.write(new, target)
+    return target
+
+
+# ---- checks -----------------------------------------------------------------------------------
+
+FIELD = re.compile(r"\{[^{}]*\}")
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeEr%]")
+
+
+def _math(text: str) -> list[str]:
+    """Math spans with the words inside ``\\text{...}`` taken out (those are translated)."""
+    return sorted(re.sub(r"\\(text|mathrm|operatorname)\{[^}]*\}", r"\\\1{}", m.group())
+                  for m in MATH.finditer(text))
+
+
+def problems(path: Path, msgids: list[str] | None = None) -> list[str]:
+    """What is wrong with a catalogue: untranslated, fuzzy, or a translation that changes the
+    math, a code span, an f-string field or a placeholder, or whose code does not compile."""
+    po = polib.pofile(str(path))
+    found = []
+    current = {e.msgid for e in po if not e.obsolete}
+    for msgid in msgids or []:
+        if msgid not in current:
+            found.append(f"{path.name}: not in the catalogue (run `make i18n`): {msgid[:70]!r}")
+    for e in po:
+        if e.obsolete:
+            continue
+        where = f"{path.name}:{e.linenum} {e.msgid[:60]!r}"
+        if e.fuzzy:
+            found.append(f"{where}: stale (fuzzy): the English changed since it was translated")
+            continue
+        if not e.msgstr:
+            found.append(f"{where}: untranslated")
+            continue
+        kind = e.comment or ""
+        pairs = [("math", _math), ("code span", lambda t: sorted(CODE_SPAN.findall(t)))]
+        if kind == "display math":
+            pairs = [("math", lambda t: _math(f"$${t}$$"))]
+        if "string" in kind or "f-string" in kind:
+            pairs = [("field", lambda t: sorted(FIELD.findall(t))),
+                     ("placeholder", lambda t: sorted(PLACEHOLDER.findall(t)))]
+        if kind == "comment":
+            pairs = [("code span", lambda t: sorted(CODE_SPAN.findall(t)))]
+        for label, find in pairs:
+            if find(e.msgid) != find(e.msgstr):
+                found.append(f"{where}: {label}s differ: {find(e.msgid)} -> {find(e.msgstr)}")
+        if "您" in e.msgstr:
+            found.append(f"{where}: use 你, not 您")
+    return found
+
+
+def compile_errors(nb) -> list[str]:
+    """Code cells of a built notebook that are not valid Python."""
+    errors = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            try:
+                ast.parse(_blank_magics(cell.source))
+            except SyntaxError as error:
+                errors.append(f"cell {cell.get('id')}: {error}")
+    return errors
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    chosen = [nb for nb in notebooks() if len(argv) < 2 or nb.name[:2] in argv[1:]]
+    if command == "update":
+        for nb in chosen:
+            po = update(nb)
+            print(f"{catalogue(nb).relative_to(ROOT)}: {len(po)} messages, "
+                  f"{po.percent_translated()} % translated, {len(po.fuzzy_entries())} fuzzy")
+        return 0
+    if command == "build":
+        for nb in chosen:
+            print(f"wrote {write(nb).relative_to(ROOT)}")
+        return 0
+    found = []
+    for nb in chosen:
+        found += problems(catalogue(nb), [e.msgid for e in extract(nb)])
+        found += [f"{nb.name[:2]}: {e}" for e in compile_errors(build(nb))]
+    print("\n".join(found) or "all messages translated, current and consistent")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
