@@ -43,10 +43,12 @@ $(PRESENT_DIR)/custom/custom.css: jupyter-config/present/custom/custom.css
 	mkdir -p $(@D)
 	cp $< $@
 
-# Unit tests of course_utils, the site, the slides and the browser tests, then nbval re-executing
-# every notebook with strict output comparison. Installs first what the tests use; no test installs.
+# Unit tests of course_utils, the site, the slides and the browser tests, and nbval re-executing
+# every notebook of both editions with strict output comparison, in two pytest-xdist workers
+# (--dist loadscope keeps a notebook's cells, or a test module, in one worker). Installs first
+# what the tests use; no test installs.
 test: $(STAMP) system assets
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 # Debian's chromium, chromium-driver, a CJK font and npm, when missing (apt-get, as root).
 system:
@@ -58,6 +60,22 @@ assets: $(ASSETS)
 $(ASSETS): site/package.json site/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix site --ignore-scripts --no-audit --no-fund; \
 	else echo "npm not found: no site, no slides, and their tests will skip" >&2; fi
+
+# The Chinese edition (README.zh.md): `make i18n` after editing an English notebook merges its
+# changed messages into i18n/zh/NN.po (new ones empty, changed ones fuzzy, for a translator);
+# `make zh` builds notebooks/zh/ from the catalogues and runs it to store its outputs.
+.PHONY: i18n zh lab-zh
+i18n: $(STAMP)
+	$(BIN)/python scripts/i18n.py update
+	$(BIN)/python scripts/i18n.py font
+zh: $(STAMP)
+	$(BIN)/python scripts/i18n.py build
+	$(MAKE) execute NB="notebooks/zh/*.ipynb"
+
+# JupyterLab on the Chinese edition with its own interface in Chinese (the zh-CN language pack;
+# jupyter-config/zh sets the locale), otherwise as `make lab`.
+lab-zh: $(STAMP)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config/zh:$(CURDIR)/jupyter-config $(BIN)/jupyter lab --notebook-dir=notebooks/zh --ServerApp.ip=127.0.0.1 $(LAB_FLAGS)
 
 # Re-run notebooks in fresh kernels and store their outputs (all of them, or NB=path ...).
 # Each runs in its own folder, as under nbval; no timestamps are written into the cells, and

@@ -38,10 +38,10 @@ def use_course_style(figsize: tuple[float, float] = (4.5, 3.0), language: str = 
     messages in Chinese.
     """
     i18n.set_language(language)
-    sans = plt.rcParamsDefault["font.sans-serif"]
-    if language == "zh":
+    family = plt.rcParamsDefault["font.family"]
+    if language == "zh":  # a list of families: matplotlib falls back glyph by glyph along it
         font_manager.fontManager.addfont(str(CJK_FONT))
-        sans = [CJK_FAMILY, *sans]
+        family = [CJK_FAMILY, "DejaVu Sans"]
     os.environ["SOURCE_DATE_EPOCH"] = "0"  # matplotlib writes this date into SVG/PDF
     plt.rcParams.update({
         "figure.figsize": figsize,
@@ -51,9 +51,7 @@ def use_course_style(figsize: tuple[float, float] = (4.5, 3.0), language: str = 
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.prop_cycle": plt.cycler(color=COLORS),
-        "font.family": "sans-serif",
-        "font.sans-serif": sans,
-        "axes.unicode_minus": True,
+        "font.family": family,
         **FONT_SIZES,
     })
     from IPython import get_ipython

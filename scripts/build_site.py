@@ -1,8 +1,11 @@
 """Build the course site (``make site``) and the reveal.js slide decks (``make slides``).
 
 Usage:
-    python scripts/build_site.py site   [--out build/site]   [notebooks/*.ipynb]
-    python scripts/build_site.py slides [--out build/slides] [notebooks/*.ipynb]
+    python scripts/build_site.py site   [--out build/site]   [notebooks/*.ipynb notebooks/zh/*.ipynb]
+    python scripts/build_site.py slides [--out build/slides] [notebooks/*.ipynb notebooks/zh/*.ipynb]
+
+Both editions are built, the Chinese one into ``zh/`` under the English one, each page, deck and
+index linking to its counterpart.
 
 The site is Sphinx with myst-nb and sphinx-book-theme, configured in ``site/conf.py``; the decks
 are nbconvert's ``SlidesExporter`` on ``scripts/slides.py``'s cut of each notebook (slide text,
@@ -143,29 +146,67 @@ def _figure_cells(nb):
             yield index, cell
 
 
+# The two editions: notebooks/ (English) and notebooks/zh/ (Chinese, scripts/i18n.py). Each
+# page, deck and index links to its counterpart in the other edition; the Chinese site and decks
+# are built into zh/ under the English ones.
+EDITIONS = {"en": ("notebooks", "", "English", "en"), "zh": ("notebooks/zh", "zh", "中文版", "zh_CN")}
+
+
+def edition_of(path: Path) -> str:
+    return "zh" if path.parent.name == "zh" else "en"
+
+
+def edition_link(language: str, href: str) -> str:
+    """A link to the other edition, as a markdown cell's raw HTML."""
+    other = "en" if language == "zh" else "zh"
+    label = EDITIONS[other][2]
+    return (f'<p class="edition-link"><a href="{href}" hreflang="{other}" lang="{other}">'
+            f"{label}</a></p>")
+
+
+def _with_link(nb, language: str, href: str):
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(edition_link(language, href)))
+    nb.cells[0].metadata["slideshow"] = {"slide_type": "skip"}
+    return nb
+
+
 def build_site(notebooks: list[Path], out: Path) -> Path:
-    """Stage ``site/`` and the notebooks, run Sphinx into ``out``; return the index page."""
+    """Stage ``site/`` and the notebooks, run Sphinx into ``out``; return the index page. The
+    Chinese notebooks among ``notebooks`` are built as a second site in ``out/zh``."""
     from sphinx.cmd.build import build_main
 
-    source = out.parent / f"{out.name}-source"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(SITE_CONFIG, source, ignore=shutil.ignore_patterns(
-        "node_modules", "package*.json", "__pycache__"))
-    copy_assets(source / "_static", ["mathjax"])
-    (source / "notebooks").mkdir()
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        for index, cell in _figure_cells(nb):  # myst-nb's cell-level image options
-            cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = (
-                figure_alt(nb, index))
-        nbformat.write(nb, source / "notebooks" / path.name)
     shutil.rmtree(out, ignore_errors=True)
-    status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-d",
-                         str(out.parent / f"{out.name}-doctrees"), str(source), str(out)])
-    if status:
-        raise SystemExit(f"sphinx-build failed ({status})")
-    for path in notebooks:  # the download link: the repository's notebook, byte for byte
-        shutil.copyfile(path, out / "_sources" / "notebooks" / path.name)
+    for language in ("en", "zh"):
+        chosen = [path for path in notebooks if edition_of(path) == language]
+        if not chosen:
+            continue
+        target = out / EDITIONS[language][1]
+        source = out.parent / f"{out.name}-source-{language}"
+        shutil.rmtree(source, ignore_errors=True)
+        shutil.copytree(SITE_CONFIG, source, ignore=shutil.ignore_patterns(
+            "node_modules", "package*.json", "__pycache__", "index*.md"))
+        index = (SITE_CONFIG / ("index.zh.md" if language == "zh" else "index.md")).read_text()
+        other_index = "../index.html" if language == "zh" else "zh/index.html"
+        (source / "index.md").write_text(
+            index.replace("\n\n", f"\n\n{edition_link(language, other_index)}\n\n", 1))
+        copy_assets(source / "_static", ["mathjax"])
+        (source / "notebooks").mkdir()
+        for path in chosen:
+            nb = nbformat.read(path, as_version=4)
+            for index_, cell in _figure_cells(nb):  # myst-nb's cell-level image options
+                cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = (
+                    figure_alt(nb, index_))
+            other = "../../notebooks/" if language == "zh" else "../zh/notebooks/"
+            _with_link(nb, language, f"{other}{path.stem}.html")
+            nbformat.write(nb, source / "notebooks" / path.name)
+        status = build_main(["-b", "html", "-q", "-W", "--keep-going",
+                             "-D", f"language={EDITIONS[language][3]}", "-d",
+                             str(out.parent / f"{out.name}-doctrees-{language}"),
+                             str(source), str(target)])
+        if status:
+            raise SystemExit(f"sphinx-build failed ({status})")
+        for path in chosen:  # the download link: the repository's notebook, byte for byte
+            shutil.copyfile(path, target / "_sources" / "notebooks" / path.name)
     return out / "index.html"
 
 
@@ -184,13 +225,19 @@ def build_slides(notebooks: list[Path], out: Path) -> list[Path]:
         exclude_input_prompt=True, exclude_output_prompt=True)
     written = []
     for path in notebooks:
+        language = edition_of(path)
+        target = out / EDITIONS[language][1]
+        if language == "zh":
+            copy_assets(target / "_static", ["mathjax", "requirejs", "jquery", "reveal.js"])
         nb = nbformat.read(path, as_version=4)
         for index, cell in _figure_cells(nb):
             for output in cell.outputs:
                 output.setdefault("metadata", {})["alt"] = figure_alt(nb, index)
-        body, _ = exporter.from_notebook_node(slides.deck(nb),
-                                              resources={"metadata": {"name": path.stem}})
-        written.append(out / f"{path.stem}.slides.html")
+        deck = slides.deck(nb)
+        other = "../" if language == "zh" else "zh/"  # on the title slide
+        deck.cells[0].source += "\n\n" + edition_link(language, f"{other}{path.stem}.slides.html")
+        body, _ = exporter.from_notebook_node(deck, resources={"metadata": {"name": path.stem}})
+        written.append(target / f"{path.stem}.slides.html")
         written[-1].write_text(body, encoding="utf-8")
     return written
 
@@ -201,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, help="output folder (default build/site, build/slides)")
     args = parser.parse_intermixed_args(argv)
-    notebooks = sorted(args.notebooks or (ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted(args.notebooks or [*(ROOT / "notebooks").glob("*.ipynb"),
+                                          *(ROOT / "notebooks" / "zh").glob("*.ipynb")])
     out = (args.out or ROOT / "build" / args.kind).resolve()
     if args.kind == "site":
         print(f"wrote {build_site(notebooks, out)}")
