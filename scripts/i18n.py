@@ -120,6 +120,7 @@ def _shown_nodes(tree: ast.AST, lines: list[str]) -> list[tuple[tuple[int, int],
                               (sub.end_lineno, _char_col(lines[sub.end_lineno - 1],
                                                          sub.end_col_offset))))
 
+    shown = []  # the expressions a reader sees
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
@@ -128,17 +129,70 @@ def _shown_nodes(tree: ast.AST, lines: list[str]) -> list[tuple[tuple[int, int],
                 args = node.args if name in ("print", "legend") else node.args[:1]
                 if name in ("text", "figtext"):
                     args = node.args[2:3]
-                for arg in args:
-                    add(arg)
-            for keyword in node.keywords:
-                if keyword.arg in SHOWN_KEYWORDS:
-                    add(keyword.value)
+                shown += args
+            if name == "DataFrame" and node.args and isinstance(node.args[0], ast.Dict):
+                shown += [key for key in node.args[0].keys if key is not None]
+            shown += [k.value for k in node.keywords if k.arg in SHOWN_KEYWORDS
+                      or (name == "DataFrame" and k.arg in ("index", "columns"))]
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
             doc = node.body[0] if node.body else None
             if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) \
                     and isinstance(doc.value.value, str):
                 add(doc.value)
+    names = {sub.id for expr in shown for sub in ast.walk(expr) if isinstance(sub, ast.Name)}
+    for expr in shown + _bound_strings(tree, names):
+        add(expr)
     return spans
+
+
+def _bound_strings(tree: ast.AST, names: set[str]) -> list[ast.AST]:
+    """The string literals that shown names take in the cell: ``label = "train"``, or a loop
+    ``for name, (title, xlabel) in zip(keys, panels)`` over literals (lists, tuples, dicts,
+    ``zip``, ``.items()``), position by position, so that a key beside a label stays code."""
+    assigned = {t.id: node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+
+    def items(expr) -> list:
+        expr = assigned.get(expr.id, expr) if isinstance(expr, ast.Name) else expr
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return list(expr.elts)
+        if isinstance(expr, ast.Dict):
+            return list(expr.keys)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+                and expr.func.attr in ("items", "keys", "values"):
+            inner = expr.func.value
+            inner = assigned.get(inner.id, inner) if isinstance(inner, ast.Name) else inner
+            if isinstance(inner, ast.Dict):
+                pairs = list(zip(inner.keys, inner.values))
+                return {"items": [ast.Tuple(elts=list(p)) for p in pairs],
+                        "keys": [k for k, _ in pairs], "values": [v for _, v in pairs]}[
+                    expr.func.attr]
+        if isinstance(expr, ast.Call) and getattr(expr.func, "id", "") == "zip":
+            columns = [items(arg) for arg in expr.args]  # [] where an argument is not a literal
+            longest = max(map(len, columns), default=0)
+            columns = [column or [None] * longest for column in columns]
+            return [ast.Tuple(elts=list(row)) for row in zip(*columns)]
+        return []
+
+    def bind(target, value, found):
+        if isinstance(target, ast.Name) and target.id in names and value is not None:
+            found.append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+                and len(target.elts) == len(value.elts):
+            for t, v in zip(target.elts, value.elts):
+                bind(t, v, found)
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.comprehension)):
+            for value in items(node.iter):
+                bind(node.target, value, found)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+                    bind(target, node.value, found)
+    return [v for v in found if isinstance(v, ast.JoinedStr)
+            or (isinstance(v, ast.Constant) and isinstance(v.value, str))]
 
 
 def code_messages(source: str) -> list[dict]:
@@ -238,10 +292,17 @@ def translate_code(source: str, translate) -> str:
 
 # ---- catalogues -------------------------------------------------------------------------------
 
+def one_line_math(markdown: str) -> str:
+    """Each ``$$...$$`` block on one line: md2po joins a block's lines without a space
+    (``\\partial\\nv`` becomes ``\\partialv``) and reads a line starting with ``+`` as a list item."""
+    return re.sub(r"\$\$(.+?)\$\$", lambda m: "$$" + " ".join(m.group(1).split()) + "$$",
+                  markdown, flags=re.S)
+
+
 def _markdown_kind(msgid: str, source: str) -> str:
     """"display math" for a ``$$...$$`` block (md2po gives its TeX without the dollars)."""
-    display = re.search(r"\$\$\s*" + re.escape(msgid) + r"\s*\$\$", source)
-    return "display math" if display else "markdown"
+    blocks = (" ".join(m.group(1).split()) for m in re.finditer(r"\$\$(.+?)\$\$", source, re.S))
+    return "display math" if " ".join(msgid.split()) in blocks else "markdown"
 
 
 def nothing_to_translate(msgid: str, kind: str = "") -> bool:
@@ -260,8 +321,9 @@ def extract(notebook: Path) -> polib.POFile:
     seen = {}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            entries = [(e.msgid, _markdown_kind(e.msgid, cell.source))
-                       for e in markdown_to_pofile(cell.source)]
+            source = one_line_math(cell.source)
+            entries = [(e.msgid, _markdown_kind(e.msgid, source))
+                       for e in markdown_to_pofile(source)]
         elif cell.cell_type == "code":
             entries = [(m["msgid"], m["kind"]) for m in code_messages(cell.source)]
             if "alt" in cell.metadata:
@@ -321,7 +383,7 @@ def build(notebook: Path, path: Path | None = None) -> nbformat.NotebookNode:
         current.save(po_path)
         for cell in zh.cells:
             if cell.cell_type == "markdown":
-                cell.source = pofile_to_markdown(cell.source, po_path,
+                cell.source = pofile_to_markdown(one_line_math(cell.source), po_path,
                                                  wrapwidth=float("inf")).rstrip("\n")
             elif cell.cell_type == "code":
                 cell.source = translate_code(cell.source, table.get)
@@ -330,7 +392,28 @@ def build(notebook: Path, path: Path | None = None) -> nbformat.NotebookNode:
                 cell.source = cell.source.replace("use_course_style()",
                                                   f'use_course_style(language="{LANG}")')
                 cell.outputs, cell.execution_count = [], None
+    _retarget_anchors(nb, zh)
     return zh
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as JupyterLab (and the site, site/course_site.py) makes it."""
+    return heading.strip().replace(" ", "-")
+
+
+def _retarget_anchors(english, zh) -> None:
+    """Links to a heading of the notebook (``](#The-short-last-batch)``) point at the same
+    heading of the Chinese notebook, whose anchor is its Chinese text."""
+    slugs = {}
+    for en, cn in zip(english.cells, zh.cells):
+        if en.cell_type == "markdown":
+            heads = [re.findall(r"^#{1,6} (.+)$", c.source, re.M) for c in (en, cn)]
+            slugs.update((_slug(a), _slug(b)) for a, b in zip(*heads))
+    for cell in zh.cells:
+        if cell.cell_type == "markdown":
+            cell.source = re.sub(r"\]\(#([^)\s]+)\)",
+                                 lambda m: f"](#{slugs.get(m.group(1), m.group(1))})",
+                                 cell.source)
 
 
 def write(notebook: Path) -> Path:
@@ -428,6 +511,9 @@ def font() -> Path:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=font_text())
     subsetter.subset(fonts)
+    for table in fonts["cmap"].tables:  # the font has no U+2212 MINUS SIGN, which matplotlib
+        if table.isUnicode():           # puts in tick labels: draw it with its hyphen-minus
+            table.cmap[0x2212] = table.cmap[ord("-")]
     subset.save_font(fonts, str(FONT), options)
     return FONT
 
