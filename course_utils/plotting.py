@@ -1,5 +1,6 @@
 """Figures that look the same on every run: fixed size, PNG, no dates or random ids."""
 
+import logging
 import os
 from importlib import resources
 
@@ -42,6 +43,9 @@ def use_course_style(figsize: tuple[float, float] = (4.5, 3.0), language: str = 
     if language == "zh":  # a list of families: matplotlib falls back glyph by glyph along it
         font_manager.fontManager.addfont(str(CJK_FONT))
         family = [CJK_FAMILY, "DejaVu Sans"]
+        # The font has one weight: bold text is drawn regular, which findfont would log for
+        # every bold label. (A missing glyph is a warning from elsewhere, and still shows.)
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     os.environ["SOURCE_DATE_EPOCH"] = "0"  # matplotlib writes this date into SVG/PDF
     plt.rcParams.update({
         "figure.figsize": figsize,

@@ -79,6 +79,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 # A sentence ends at . ! ? (or a bold lead-in's .**) before a space and a capital, a digit,
 # markup or math; not after an initial ("D.") or a common abbreviation.
 _SENTENCE_END = re.compile(r"(?<=[.!?])(\*\*|\*|_)?\s+(?=[A-Z0-9*`$(\[\"'\0])")
+_SENTENCE_END_ZH = re.compile(r"[。！？](\*\*|\*)?(?=.)")  # Chinese: no space follows
 _ABBREVIATION = re.compile(r"(\b[A-Z]|\be\.g|\bi\.e|\betc|\bcf|\bvs|\bFig|\bEq|\bal|\bNo)\.$")
 
 
@@ -149,12 +150,12 @@ def first_sentence(text: str) -> str:
     """The first sentence of a paragraph (a bold lead-in ``**The gradient.**`` and the next)."""
     protected = re.sub(r"\$[^$]+\$|`[^`]+`|\([^()]*\)|(?<!\*)\*[^*\s][^*]*\*(?!\*)|\"[^\"]*\"",
                        lambda m: "\0" * len(m.group()), text)  # math, code, (...), *...*, "..."
-    lead = re.match(r"\*\*[^*]+[.:]\*\*\s+", text)
+    lead = re.match(r"\*\*[^*]+[.:]\*\*\s+|\*\*[^*]+\*\*[：。]", text)  # English, Chinese
     start = lead.end() if lead else 0
-    for match in _SENTENCE_END.finditer(protected, start):
-        if not _ABBREVIATION.search(protected[:match.start()]):
-            return text[:match.end()].rstrip()
-    return text.strip()
+    ends = [m.end() for m in _SENTENCE_END.finditer(protected, start)
+            if not _ABBREVIATION.search(protected[:m.start()])][:1]
+    ends += [m.end() for m in _SENTENCE_END_ZH.finditer(protected, start)][:1]
+    return text[:min(ends)].rstrip() if ends else text.strip()
 
 
 def slide_text(source: str) -> tuple[str, str]:
@@ -183,10 +184,11 @@ def slide_text(source: str) -> tuple[str, str]:
             claimed = True
             sentence = first_sentence(block)
             whole = sentence == block.strip()
-            leads_in = following == "math" or (block.rstrip().endswith(":") and following == "list")
+            leads_in = following == "math" or (block.rstrip().endswith((":", "："))
+                                               and following == "list")
             if leads_in or whole:
                 shown.append(block)
-                list_follows = following == "list" and block.rstrip().endswith(":")
+                list_follows = following == "list" and block.rstrip().endswith((":", "："))
             else:
                 shown.append(sentence)
                 notes.append(block.strip()[len(sentence):].strip())

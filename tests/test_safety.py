@@ -151,7 +151,7 @@ def test_project_files_skip_every_environment(tmp_path, monkeypatch):
     assert project_files("jupyter_*config.*") == [tmp_path / "jupyter_lab_config.py"]
 
 
-@pytest.mark.parametrize("target", ["lab", "present"])
+@pytest.mark.parametrize("target", ["lab", "present", "lab-zh"])
 def test_make_lab_binds_localhost_and_keeps_token_auth(target):
     env, command = lab_command(target)
     localhost = re.compile(r"--(ServerApp\.)?ip=(127\.0\.0\.1|localhost)")
@@ -162,7 +162,7 @@ def test_make_lab_binds_localhost_and_keeps_token_auth(target):
     # lab adds config folders, never replaces the user's; present replaces it only by its own,
     # generated under build/, that holds the presentation CSS (custom.css is read only there).
     assert set(env) <= {"JUPYTER_CONFIG_PATH", "JUPYTER_CONFIG_DIR"}, env
-    if target == "lab":
+    if target in ("lab", "lab-zh"):
         assert "JUPYTER_CONFIG_DIR" not in env
     if "JUPYTER_CONFIG_DIR" in env:
         assert Path(env["JUPYTER_CONFIG_DIR"]).is_relative_to(ROOT / "build"), env
@@ -202,10 +202,19 @@ def get(port: int, path: str) -> http.client.HTTPResponse:
 
 @pytest.fixture
 def lab_server(tmp_path):
-    """``make lab``'s command on a free port, isolated from the user's Jupyter config; as root
-    where the tests run as root (``make lab`` adds --allow-root itself)."""
+    yield from serve(tmp_path, "lab")
+
+
+@pytest.fixture
+def lab_zh_server(tmp_path):
+    yield from serve(tmp_path, "lab-zh")
+
+
+def serve(tmp_path, target):
+    """``make lab``'s (or ``make lab-zh``'s) command on a free port, isolated from the user's
+    Jupyter config; as root where the tests run as root (``make lab`` adds --allow-root)."""
     port = free_port()
-    variables, command = lab_command(DISPLAY="", WAYLAND_DISPLAY="")
+    variables, command = lab_command(target, DISPLAY="", WAYLAND_DISPLAY="")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
     env.update(variables, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
@@ -269,3 +278,35 @@ def test_make_lab_turns_the_news_pop_up_off(lab_server):
     assert response.status == 200
     defaults = {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
     assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
+
+
+def _settings(port: int, token: str, plugin: str) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/lab/api/settings/{plugin}?token={token}")
+    response = connection.getresponse()
+    settings = json.loads(response.read())
+    connection.close()
+    assert response.status == 200
+    return {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
+
+
+def test_make_lab_zh_opens_the_chinese_edition_in_a_chinese_interface(lab_zh_server):
+    """`make lab-zh`: JupyterLab's locale defaults to zh_CN (jupyter-config/zh), the zh-CN
+    language pack is installed, and the file browser shows notebooks/zh/."""
+    _, port, token = lab_zh_server
+    assert token
+    assert _settings(port, token, "@jupyterlab/translation-extension:plugin")["locale"] == "zh_CN"
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/lab/api/translations/zh_CN?token={token}")
+    pack = json.loads(connection.getresponse().read())
+    connection.close()
+    assert pack["data"].get("jupyterlab", {}).get("", {}).get("language") == "zh-CN", \
+        str(pack)[:300]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/api/contents?token={token}")
+    names = {item["name"] for item in json.loads(connection.getresponse().read())["content"]}
+    connection.close()
+    assert names == {path.name for path in (ROOT / "notebooks" / "zh").glob("*.ipynb")}
+    # The news setting of jupyter-config/ still applies.
+    assert _settings(port, token, "@jupyterlab/apputils-extension:notification")["fetchNews"] \
+        == "false"

@@ -21,6 +21,7 @@ import build_site  # noqa: E402
 import slides  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ZH_NOTEBOOKS = sorted((ROOT / "notebooks" / "zh").glob("*.ipynb"))  # the Chinese edition
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
        "RU5ErkJggg==")
 REMOTE = re.compile(r"^(https?:)?//", re.I)
@@ -173,7 +174,29 @@ def build(kind: str, out: Path, notebooks=NOTEBOOKS) -> Path:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     require_assets()
-    return build("site", tmp_path_factory.mktemp("web") / "site")
+    return build("site", tmp_path_factory.mktemp("web") / "site", NOTEBOOKS + ZH_NOTEBOOKS)
+
+
+def _edition_links(page: Path) -> list[Path]:
+    text = page.read_text(encoding="utf-8")
+    return [(page.parent / href).resolve()
+            for href in re.findall(r'class="edition-link"><a href="([^"]+)"', text)]
+
+
+def test_both_editions_are_built_and_link_to_each_other(site):
+    assert len(ZH_NOTEBOOKS) == len(NOTEBOOKS)
+    for en_path, zh_path in zip(NOTEBOOKS, ZH_NOTEBOOKS):
+        en_page = site / "notebooks" / f"{en_path.stem}.html"
+        zh_page = site / "zh" / "notebooks" / f"{zh_path.stem}.html"
+        assert _edition_links(en_page) == [zh_page.resolve()] and zh_page.exists()
+        assert _edition_links(zh_page) == [en_page.resolve()]
+        assert 'lang="zh-CN"' in zh_page.read_text(encoding="utf-8")[:500]
+        zh_nb = nbformat.read(zh_path, as_version=4)
+        title = next(c.source for c in zh_nb.cells if c.cell_type == "markdown"
+                     and c.source.startswith("# ")).splitlines()[0][2:]
+        assert html.escape(title, quote=False) in zh_page.read_text(encoding="utf-8")
+    assert _edition_links(site / "index.html") == [(site / "zh" / "index.html").resolve()]
+    assert _edition_links(site / "zh" / "index.html") == [(site / "index.html").resolve()]
 
 
 def _page(site: Path, path: Path) -> str:
@@ -250,6 +273,17 @@ def test_tables_keep_their_columns(site):
     rows = re.findall(r"<tr.*?</tr>", table, re.S)
     widths = [len(re.findall(r"<t[hd]\b", row)) for row in rows]
     assert len(rows) == 4 and set(widths) == {6}, widths
+
+
+def test_decks_of_both_editions_link_to_each_other(tmp_path):
+    require_assets()
+    out = build("slides", tmp_path / "slides", [NOTEBOOKS[0], ZH_NOTEBOOKS[0]])
+    en = out / f"{NOTEBOOKS[0].stem}.slides.html"
+    zh = out / "zh" / f"{ZH_NOTEBOOKS[0].stem}.slides.html"
+    assert _edition_links(en) == [zh.resolve()] and _edition_links(zh) == [en.resolve()]
+    assert "链式法则" in zh.read_text(encoding="utf-8")
+    for url in _loaded(zh.read_text(encoding="utf-8")):
+        assert url.startswith("data:") or (zh.parent / url.split("?")[0]).is_file(), url
 
 
 def test_slides_load_only_their_own_files(tmp_path):
