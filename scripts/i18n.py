@@ -319,12 +319,16 @@ def update_course_utils(path: Path = COURSE_UTILS_PO) -> polib.POFile:
                         "--from-code=UTF-8", "--no-wrap", "--add-comments=TRANSLATORS:",
                         "--sort-by-file", "-o", str(pot), *sources],
                        check=True, cwd=ROOT)
+        template = polib.pofile(str(pot), wrapwidth=0)
+        for entry in template:  # str.format templates only: "10 % up to" is no %-directive
+            entry.flags = [f for f in entry.flags if f != "python-format"]
+        template.save(str(pot))
         if path.exists():
             subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--previous",
                             "--no-wrap", str(path), str(pot)], check=True)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            new = polib.pofile(str(pot), wrapwidth=0)
+            new = template
             new.header = "The messages course_utils prints or draws: scripts/i18n.py update"
             new.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": LANG}
             new.metadata_is_fuzzy = False
@@ -332,8 +336,6 @@ def update_course_utils(path: Path = COURSE_UTILS_PO) -> polib.POFile:
     po = polib.pofile(str(path), wrapwidth=0)
     for entry in po.obsolete_entries():
         po.remove(entry)
-    for entry in po:  # str.format templates only: "10 % up to" is no %-directive
-        entry.flags = [f for f in entry.flags if f != "python-format"]
     po.save(str(path))
     return po
 
