@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from course_utils import exercises
+from course_utils import exercises, i18n
+from course_utils.i18n import _
 
 PASS, FAIL = "✓", "✗"
 LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -54,23 +55,24 @@ def as_numbers(value) -> tuple[torch.Tensor, bool]:
     Raises ``_Unreadable`` with a message for a student when it is not numbers.
     """
     if isinstance(value, (bool, np.bool_)):
-        raise _Unreadable(f"expected a number, got a bool ({value}): True and False are not "
-                          f"numbers here")
+        raise _Unreadable(_("expected a number, got a bool ({value}): True and False are not "
+                            "numbers here").format(value=value))
     if isinstance(value, (str, bytes)):
-        raise _Unreadable("expected a number, got text (a str): write the number itself")
+        raise _Unreadable(_("expected a number, got text (a str): write the number itself"))
     if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
-        raise _Unreadable("expected a real number, got a complex one")
+        raise _Unreadable(_("expected a real number, got a complex one"))
     if isinstance(value, numbers.Number):  # int, float, Fraction, Decimal, numpy scalars
         return torch.tensor(float(value), dtype=torch.float64), isinstance(value, np.float16)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "iuf":
-            raise _Unreadable(f"expected numbers, got a numpy array of dtype {value.dtype}")
+            raise _Unreadable(_("expected numbers, got a numpy array of dtype {dtype}").format(
+                dtype=value.dtype))
         return torch.from_numpy(value.astype(np.float64)), value.dtype == np.float16
     if isinstance(value, torch.Tensor):
         if value.dtype == torch.bool:
-            raise _Unreadable("expected numbers, got a tensor of booleans (a mask?)")
+            raise _Unreadable(_("expected numbers, got a tensor of booleans (a mask?)"))
         if value.is_complex():
-            raise _Unreadable("expected real numbers, got a complex tensor")
+            raise _Unreadable(_("expected real numbers, got a complex tensor"))
         if value.is_sparse:
             value = value.to_dense()
         return value.detach().cpu().double(), value.dtype in LOW_PRECISION
@@ -78,11 +80,13 @@ def as_numbers(value) -> tuple[torch.Tensor, bool]:
         items = [as_numbers(item) for item in value]
         shapes = {tuple(t.shape) for t, _ in items}
         if len(shapes) > 1:
-            raise _Unreadable(f"the {_kind(value)}'s items have different shapes {sorted(shapes)}")
+            raise _Unreadable(_("the {kind}'s items have different shapes {shapes}").format(
+                kind=_kind(value), shapes=sorted(shapes)))
         if not items:
             return torch.zeros(0, dtype=torch.float64), False
         return torch.stack([t for t, _ in items]), any(low for _, low in items)
-    raise _Unreadable(f"expected a number, a list of numbers or a tensor, got a {_kind(value)}")
+    raise _Unreadable(_("expected a number, a list of numbers or a tensor, got a {kind}").format(
+        kind=_kind(value)))
 
 
 def _words(text: str) -> str:
@@ -99,26 +103,28 @@ def _entries(mask: torch.Tensor) -> str:
 def _size(got: float, want: float) -> str:
     """A coarse phrase for how a size ``got`` compares with ``want`` (both positive, unequal)."""
     gap = math.log10(got) - math.log10(want)  # logarithms: no overflow for extreme ratios
-    direction = "too large" if gap > 0 else "too small"
+    direction = _("too large") if gap > 0 else _("too small")
     far = abs(gap)
     if far <= math.log10(1.1):
-        return f"{direction}, by less than 10 %"
+        return _("{direction}, by less than 10 %").format(direction=direction)
     if far <= math.log10(2):
-        return f"{direction}, by 10 % up to a factor of 2"
+        return _("{direction}, by 10 % up to a factor of 2").format(direction=direction)
     if far < 1:
-        return f"{direction}, by a factor between 2 and 10"
+        return _("{direction}, by a factor between 2 and 10").format(direction=direction)
     orders = round(far)
-    return f"{direction}, by about {orders} order{'s' if orders > 1 else ''} of magnitude"
+    return (_("{direction}, by about {orders} orders of magnitude") if orders > 1
+            else _("{direction}, by about {orders} order of magnitude")).format(
+        direction=direction, orders=orders)
 
 
 def _scalar_problem(a: float, r: float) -> str:
     if r == 0:
-        return "too large" if a > r else "too small"
+        return _("too large") if a > r else _("too small")
     if a == 0:
-        return "0 is not the answer"
+        return _("0 is not the answer")
     if (a > 0) != (r > 0):
-        return "the sign is wrong" + ("" if abs(abs(a) / abs(r) - 1) < 1e-12
-                                      else f"; its size is {_size(abs(a), abs(r))}")
+        return (_("the sign is wrong") if abs(abs(a) / abs(r) - 1) < 1e-12
+                else _("the sign is wrong; its size is {size}").format(size=_size(abs(a), abs(r))))
     return _size(abs(a), abs(r))
 
 
@@ -129,27 +135,31 @@ def _tensor_problem(a: torch.Tensor, r: torch.Tensor, bad: torch.Tensor) -> str:
     if n > 1 and 0 < norm_a < math.inf and 0 < norm_r < math.inf:
         cosine = (a_flat @ r_flat).item() / (norm_a * norm_r)
         if cosine > 1 - 1e-9:
-            return (f"every entry is off by the same factor, {_size(norm_a, norm_r)}: a "
-                    f"constant too many or too few (1/n, ½, 2, the learning rate?)")
+            return _("every entry is off by the same factor, {size}: a constant too many or "
+                     "too few (1/n, ½, 2, the learning rate?)").format(size=_size(norm_a, norm_r))
         if cosine < -1 + 1e-9:
-            return "every entry has the wrong sign" + (
-                "" if abs(norm_a / norm_r - 1) < 1e-9 else f", and {_size(norm_a, norm_r)}")
+            return (_("every entry has the wrong sign") if abs(norm_a / norm_r - 1) < 1e-9
+                    else _("every entry has the wrong sign, and {size}").format(
+                        size=_size(norm_a, norm_r)))
         if torch.allclose(a_flat.sort().values, r_flat.sort().values, rtol=1e-6, atol=0):
-            return "the right numbers, in the wrong places"
-    parts = [f"{n_bad} of {n} entries are off ({_entries(bad)})"]
+            return _("the right numbers, in the wrong places")
+    parts = [_("{n_bad} of {n} entries are off ({entries})").format(
+        n_bad=n_bad, n=n, entries=_entries(bad))]
     flipped = bad & (torch.sign(a) != torch.sign(r)) & (r != 0)
     if flipped.any():
-        parts.append(f"the sign is wrong in {_entries(flipped)}")
+        parts.append(_("the sign is wrong in {entries}").format(entries=_entries(flipped)))
     same = bad & ~flipped
-    for label, mask in (("too large", same & (a.abs() > r.abs())),
-                        ("too small", same & (a.abs() < r.abs()))):
+    for template, mask in ((_("too large in {entries}"), same & (a.abs() > r.abs())),
+                           (_("too small in {entries}"), same & (a.abs() < r.abs()))):
         if mask.any():
-            parts.append(f"{label} in {_entries(mask)}")
+            parts.append(template.format(entries=_entries(mask)))
     error = (a_flat - r_flat).norm().item() / norm_r if norm_r > 0 else math.inf
-    parts.append("overall within 10 % of the answer's size" if error <= 0.1
-                 else "overall off by less than the answer's own size" if error <= 1
-                 else "overall off by more than the answer's own size")
-    return "; ".join(parts)
+    parts.append(_("overall within 10 % of the answer's size") if error <= 0.1
+                 else _("overall off by less than the answer's own size") if error <= 1
+                 else _("overall off by more than the answer's own size"))
+    # TRANSLATORS: the separator between the parts of one message ("3 of 4 entries are off
+    # (0, 1, 2); too large in 0").
+    return _("; ").join(parts)
 
 
 def compare(answer, reference, *, rtol: float = 1e-6, mistakes: dict | None = None,
@@ -161,46 +171,57 @@ def compare(answer, reference, *, rtol: float = 1e-6, mistakes: dict | None = No
     gives; ``hint`` is said when the answer is wrong in an unknown way.
     """
     if answer is None or answer is Ellipsis:
-        return Verdict(False, "no answer yet")
+        return Verdict(False, _("no answer yet"))
     if isinstance(reference, str):
         if not isinstance(answer, str):
-            return Verdict(False, f"expected a word (a str), got a {_kind(answer)}")
+            return Verdict(False, _("expected a word (a str), got a {kind}").format(
+                kind=_kind(answer)))
         ok = _words(answer) == _words(reference)
-        return Verdict(ok, "correct" if ok
-                       else "not this word" + (f". Hint: {hint}" if hint else ""))
+        return Verdict(ok, _("correct") if ok else _with_hint(_("not this word"), hint))
     try:
         got, low_precision = as_numbers(answer)
     except _Unreadable as problem:
         return Verdict(False, str(problem))
     except Exception as error:  # anything else an odd object raises: say so, never crash
-        return Verdict(False, f"could not read the answer as numbers ({_kind(error)}: {error})")
+        return Verdict(False, _("could not read the answer as numbers ({kind}: {error})").format(
+            kind=_kind(error), error=error))
     want = torch.as_tensor(reference, dtype=torch.float64)
     close = _closeness(want, rtol)
     if want.dim() == 0 and got.numel() == 1:
         got = got.reshape(())
     if got.shape != want.shape:
-        problem = (f"expected one number, got shape {tuple(got.shape)}" if want.dim() == 0
-                   else f"wrong shape: got {tuple(got.shape)}, expected {tuple(want.shape)}")
+        problem = (_("expected one number, got shape {shape}").format(shape=tuple(got.shape))
+                   if want.dim() == 0 else
+                   _("wrong shape: got {shape}, expected {expected}").format(
+                       shape=tuple(got.shape), expected=tuple(want.shape)))
         if got.numel() == want.numel() and bool(close(got.reshape(want.shape), want).all()):
-            problem += " (the values are right: reshape)"
+            problem = _("{problem} (the values are right: reshape)").format(problem=problem)
         elif got.dim() == 2 and got.T.shape == want.shape and bool(close(got.T, want).all()):
-            problem += " (it is the transpose of the answer: mind the layout)"
+            problem = _("{problem} (it is the transpose of the answer: mind the layout)").format(
+                problem=problem)
         return Verdict(False, problem)
     if not torch.isfinite(got).all():
-        return Verdict(False, "the answer contains NaN or infinity" + (
-            f" (entries {_entries(~torch.isfinite(got))})" if got.dim() else ""))
+        return Verdict(False, _("the answer contains NaN or infinity (entries {entries})").format(
+            entries=_entries(~torch.isfinite(got))) if got.dim()
+            else _("the answer contains NaN or infinity"))
     bad = ~close(got, want)
     if not bad.any():
-        return Verdict(True, "correct")
+        return Verdict(True, _("correct"))
     for slip, value in (mistakes or {}).items():
         slip_value = torch.as_tensor(value, dtype=torch.float64)
         if slip_value.shape == want.shape and bool(close(got, slip_value).all()):
-            return Verdict(False, slip)
+            return Verdict(False, _(slip))
     problem = (_scalar_problem(got.item(), want.item()) if want.dim() == 0
                else _tensor_problem(got, want, bad))
     if low_precision:
-        problem += "; it was computed in half precision: use float32 or float64"
-    return Verdict(False, problem + (f". Hint: {hint}" if hint else ""))
+        problem = _("{problem}; it was computed in half precision: use float32 or float64").format(
+            problem=problem)
+    return Verdict(False, _with_hint(problem, hint))
+
+
+def _with_hint(problem: str, hint: str | None) -> str:
+    """``problem``, followed by the exercise's hint (in the current language) if it has one."""
+    return _("{problem}. Hint: {hint}").format(problem=problem, hint=_(hint)) if hint else problem
 
 
 def _closeness(want: torch.Tensor, rtol: float):
@@ -242,7 +263,8 @@ def progress_line(notebook: str) -> str:
     """The notebook's progress, e.g. "Notebook 03: 2 of 4 exercises solved", from this kernel."""
     ids = _notebook_ids(notebook)
     solved = sum(_solved.get(key, False) for key in ids)
-    return f"Notebook {notebook}: {solved} of {len(ids)} exercises solved"
+    return _("Notebook {notebook}: {solved} of {total} exercises solved").format(
+        notebook=notebook, solved=solved, total=len(ids))
 
 
 def reset_progress(notebook: str) -> None:
@@ -257,12 +279,22 @@ def check(exercise: str, answer) -> None:
     ex = exercises.get(exercise)
     result = verdict(exercise, answer)
     _solved[exercise] = result.ok
-    print(f"{PASS if result.ok else FAIL} Exercise {exercise} ({ex.title}): {result.message}")
+    print(_("{mark} Exercise {exercise} ({title}): {message}").format(
+        mark=PASS if result.ok else FAIL, exercise=exercise, title=_(ex.title),
+        message=result.message))
     print(progress_line(exercise.split(".")[0]))
 
 
 def assert_solved(exercise: str, answer) -> None:
-    """Raise AssertionError with the feedback unless ``answer`` solves the exercise (grading)."""
-    result = verdict(exercise, answer)
+    """Raise AssertionError with the feedback unless ``answer`` solves the exercise (grading).
+
+    The feedback is in English whatever the language: graders read it.
+    """
+    language = i18n.language()
+    i18n.set_language("en")
+    try:
+        result = verdict(exercise, answer)
+    finally:
+        i18n.set_language(language)
     if not result.ok:
         raise AssertionError(f"Exercise {exercise}: {result.message}")

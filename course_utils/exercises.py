@@ -8,6 +8,12 @@ value a known slip gives, so that feedback can name the slip without naming the 
 
 Inputs are the same on every call and on every machine (seeded), and building them or a
 reference leaves every random generator and ``autodiff.counts`` as they were.
+
+Titles, hints and the known slips are marked ``N_("...")`` for the message catalogue
+``course_utils/locale/zh.po`` and kept in English here; ``course_utils.checks`` translates them
+where it shows them (``_(ex.title)``). The process checks translate their messages themselves.
+Re-extract the catalogue after changing any of them: ``python scripts/i18n.py update`` (or
+``make i18n``; see ``update_course_utils`` there).
 """
 
 import contextlib
@@ -24,9 +30,15 @@ from torch import nn
 
 from course_utils import autodiff as ad
 from course_utils.data import data_iter, load_boston_housing, synthetic_data
+from course_utils.i18n import _
 from course_utils.regression import closed_form, linreg, sgd, squared_loss
 
 TRUE_W, TRUE_B = torch.tensor([2.0, -3.4]), 4.2  # the synthetic data of notebooks 04 to 06
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue (xgettext --keyword=N_); translated where it is shown."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -87,11 +99,11 @@ def _f_d2l(x):
 def _derivative_mistakes(x: float) -> dict:
     s, c, lg = math.sin(x), math.cos(x), math.log(x * x)
     return {
-        "looks like d/dx log(x²) = 1/x²: the chain rule multiplies 1/u by du/dx = 2x":
+        N_("looks like d/dx log(x²) = 1/x²: the chain rule multiplies 1/u by du/dx = 2x"):
             s / x ** 2 + lg * c - 1 / x ** 2,
-        "looks like d/dx (1/x) = +1/x²: check that sign": 2 / x * s + lg * c + 1 / x ** 2,
-        "one term of the product rule is missing: (uv)' = u'v + uv'": lg * c - 1 / x ** 2,
-        "the product rule adds u'v and uv'; it does not multiply u' by v'":
+        N_("looks like d/dx (1/x) = +1/x²: check that sign"): 2 / x * s + lg * c + 1 / x ** 2,
+        N_("one term of the product rule is missing: (uv)' = u'v + uv'"): lg * c - 1 / x ** 2,
+        N_("the product rule adds u'v and uv'; it does not multiply u' by v'"):
             2 / x * c - 1 / x ** 2,
     }
 
@@ -140,11 +152,11 @@ def _derivatives(x: float, order: int) -> list[float]:
 def _taylor_mistakes(x: float, h: float) -> dict:
     _, f2, f3 = _derivatives(x, 3)
     return {
-        "twice the leading term: look again at the factor in front of h² f''(x) in "
-        "Taylor's expansion": h * abs(f2),
-        "that looks like the central difference's error, which involves h² and f'''":
+        N_("twice the leading term: look again at the factor in front of h² f''(x) in "
+           "Taylor's expansion"): h * abs(f2),
+        N_("that looks like the central difference's error, which involves h² and f'''"):
             h * h * abs(f3) / 6,
-        "the error must shrink as h does: where did the h go?": abs(f2) / 2,
+        N_("the error must shrink as h does: where did the h go?"): abs(f2) / 2,
     }
 
 
@@ -184,15 +196,16 @@ def _since_start(exercise: str, key: str) -> int | None:
 def _one_dual_pass(answer) -> str | None:
     ops = _since_start("02.1", "dual_ops")
     if ops is None:
-        return 'run exercise_inputs("02.1") in the exercise cell first'
+        return _('run exercise_inputs("02.1") in the exercise cell first')
     per_pass = _ops_per_pass()
     if ops == 0:
-        return ("the value is right, but no operation ran on Dual numbers since "
-                'exercise_inputs("02.1"): compute it with one pass of baydin on Dual inputs '
-                "(rerun the exercise cell, then this one)")
+        return _("the value is right, but no operation ran on Dual numbers since "
+                 'exercise_inputs("02.1"): compute it with one pass of baydin on Dual inputs '
+                 "(rerun the exercise cell, then this one)")
     if ops != per_pass:
-        return (f"the value is right, but the Dual numbers ran {ops} operations, "
-                f"{ops / per_pass:.3g} passes of baydin: one pass, seeded with v, is enough")
+        return _("the value is right, but the Dual numbers ran {ops} operations, "
+                 "{passes:.3g} passes of baydin: one pass, seeded with v, is enough").format(
+            ops=ops, passes=ops / per_pass)
     return None
 
 
@@ -224,20 +237,21 @@ def _vjp_50(h, x, v) -> torch.Tensor:
 
 
 def _vjp_mistakes(h, x, v) -> dict:
-    return {"looks like the rows of the Jacobian added with weight 1: weight row i by v[i]":
+    return {N_("looks like the rows of the Jacobian added with weight 1: weight row i by v[i]"):
             _vjp_50(h, x, [1.0, 1.0, 1.0])}
 
 
 def _one_backward_pass(answer) -> str | None:
     passes = _since_start("02.3", "backward_passes")
     if passes is None:
-        return 'run exercise_inputs("02.3") in the exercise cell first'
+        return _('run exercise_inputs("02.3") in the exercise cell first')
     if passes == 0:
-        return ("the value is right, but no backward pass of ad.Var ran since "
-                'exercise_inputs("02.3"): one backward pass from the sum of v[i] times '
-                "output i gives it (rerun the exercise cell, then this one)")
+        return _("the value is right, but no backward pass of ad.Var ran since "
+                 'exercise_inputs("02.3"): one backward pass from the sum of v[i] times '
+                 "output i gives it (rerun the exercise cell, then this one)")
     if passes != 1:
-        return f"the value is right, but it took {passes} backward passes: one is enough"
+        return _("the value is right, but it took {passes} backward passes: one is "
+                 "enough").format(passes=passes)
     return None
 
 
@@ -262,11 +276,11 @@ def _relu_mistakes(X, y, W1, b1, W2, b2) -> dict:
     Z = X @ W1 + b1
     Y_hat_bar = (torch.relu(Z) @ W2 + b2 - y) / len(X)
     return {
-        "looks like the tanh network's gradient: here H = max(Z, 0)":
+        N_("looks like the tanh network's gradient: here H = max(Z, 0)"):
             _relu_b1_grad(X, y, W1, b1, W2, b2, activation=torch.tanh),
-        "looks like ReLU' = 1 everywhere: ReLU' is 0 where Z < 0":
+        N_("looks like ReLU' = 1 everywhere: ReLU' is 0 where Z < 0"):
             (Y_hat_bar @ W2.T).sum(dim=0),
-        "looks like the adjoint without the 1/n of the loss": len(X) * _relu_b1_grad(
+        N_("looks like the adjoint without the 1/n of the loss"): len(X) * _relu_b1_grad(
             X, y, W1, b1, W2, b2),
     }
 
@@ -304,9 +318,10 @@ def _data_03_1() -> tuple:
 def _abs_loss_mistakes(S, y, theta) -> dict:
     by_autograd = _grad(lambda t: (S @ t - y).abs().mean(), theta)[0]
     return {
-        "looks like the notes' sign: the residual is x·θ − y, not y − x·θ": -by_autograd,
-        "looks like a sum over the examples: the loss is a mean": len(y) * by_autograd,
-        "looks like the squared loss's gradient: here the loss is |x·θ − y|":
+        N_("looks like the notes' sign: the residual is x·θ − y, not y − x·θ"):
+            -by_autograd,
+        N_("looks like a sum over the examples: the loss is a mean"): len(y) * by_autograd,
+        N_("looks like the squared loss's gradient: here the loss is |x·θ − y|"):
             S.T @ (S @ theta - y) / len(y),
     }
 
@@ -332,11 +347,11 @@ def _stable_lr(A: torch.Tensor) -> float:
 def _stable_lr_mistakes(A) -> dict:
     H = A.T @ A / len(A)
     return {
-        "that is 1/λ_max, the fast step; gradient descent stays stable up to 2/λ_max":
+        N_("that is 1/λ_max, the fast step; gradient descent stays stable up to 2/λ_max"):
             1 / _top_eigenvalue(H),
-        "the Hessian of the mean loss is AᵀA / n: did you leave out the 1/n?":
+        N_("the Hessian of the mean loss is AᵀA / n: did you leave out the 1/n?"):
             2 / _top_eigenvalue(A.T @ A),
-        "the largest eigenvalue, not the smallest, limits the step":
+        N_("the largest eigenvalue, not the smallest, limits the step"):
             2 / torch.linalg.eigvalsh(H)[0].item(),
     }
 
@@ -358,9 +373,9 @@ def _price_change(w, b, names, change) -> float:
 def _price_mistakes(w, b, names, change) -> dict:
     flipped = {name: -step for name, step in change.items()}
     return {
-        "MEDV is in thousands of dollars: give the change in dollars":
+        N_("MEDV is in thousands of dollars: give the change in dollars"):
             _price_change(w, b, names, change) / 1000,
-        "the signs of the two changes are swapped round: more rooms, fewer LSTAT points":
+        N_("the signs of the two changes are swapped round: more rooms, fewer LSTAT points"):
             _price_change(w, b, names, flipped),
     }
 
@@ -382,9 +397,10 @@ def _raw_coefficients(theta, mean, std) -> torch.Tensor:
 def _raw_mistakes(theta, mean, std) -> dict:
     w = theta[:-1] / std
     return {
-        "dividing by s_j is right for the weights; the bias must also absorb −Σ θ_j m_j / s_j":
+        N_("dividing by s_j is right for the weights; the bias must also absorb "
+           "−Σ θ_j m_j / s_j"):
             torch.cat([w, theta[-1:]]),
-        "a weight for raw x_j is θ_j / s_j (x_j was divided by s_j), not θ_j · s_j":
+        N_("a weight for raw x_j is θ_j / s_j (x_j was divided by s_j), not θ_j · s_j"):
             torch.cat([theta[:-1] * std,
                        (theta[-1] - (theta[:-1] * mean * std).sum()).reshape(1)]),
     }
@@ -408,8 +424,8 @@ def _summed_loss_grad(X, y, w, b) -> torch.Tensor:
 
 def _summed_grad_mistakes(X, y, w, b) -> dict:
     g = _summed_loss_grad(X, y, w, b)
-    return {"looks like the mean over the batch: this loss is summed": g / len(X),
-            "looks like the notes' sign: the residual is Xw + b − y": -g}
+    return {N_("looks like the mean over the batch: this loss is summed"): g / len(X),
+            N_("looks like the notes' sign: the residual is Xw + b − y"): -g}
 
 
 def _data_04_2() -> tuple:
@@ -432,8 +448,8 @@ def _last_batch_fraction(num_examples: int, batch_size: int) -> float:
 
 def _fraction_mistakes(num_examples: int, batch_size: int) -> dict:
     r = _last_batch_fraction(num_examples, batch_size)
-    return {"that is the inverse: the step divides by batch_size, too large a number": 1 / r,
-            "that is the part of the step that is missing": 1 - r}
+    return {N_("that is the inverse: the step divides by batch_size, too large a number"): 1 / r,
+            N_("that is the part of the step that is missing"): 1 - r}
 
 
 def _data_04_3() -> tuple:
@@ -449,8 +465,8 @@ def _noise_floor(sigma: float, num_examples: int) -> float:
 
 
 def _noise_mistakes(sigma: float, num_examples: int) -> dict:
-    return {"the loss has a ½: the mean of ½ε² is half the noise variance": sigma ** 2,
-            "the mean of ε² is the variance σ², not σ": sigma / 2}
+    return {N_("the loss has a ½: the mean of ½ε² is half the noise variance"): sigma ** 2,
+            N_("the mean of ε² is the variance σ², not σ"): sigma / 2}
 
 
 def _data_04_4() -> tuple:
@@ -467,8 +483,8 @@ def _first_step(X, y, lr) -> torch.Tensor:
 
 def _first_step_mistakes(X, y, lr) -> dict:
     w = _first_step(X, y, lr)
-    return {"the step went uphill: SGD subtracts lr times the gradient": -w,
-            "the notes' sgd divides the summed gradient by the batch size": len(y) * w}
+    return {N_("the step went uphill: SGD subtracts lr times the gradient"): -w,
+            N_("the notes' sgd divides the summed gradient by the batch size"): len(y) * w}
 
 
 # ------------------------------------------------------------- 05: the concise implementation
@@ -488,9 +504,9 @@ def _summed_lr(X, y, lr) -> float:
 
 
 def _summed_lr_mistakes(X, y, lr) -> dict:
-    return {"the summed loss's gradient is larger, so the rate must be smaller, not larger":
+    return {N_("the summed loss's gradient is larger, so the rate must be smaller, not larger"):
             lr * len(X),
-            "with the same rate the summed loss takes batch-size times longer steps": lr}
+            N_("with the same rate the summed loss takes batch-size times longer steps"): lr}
 
 
 def _data_05_2() -> tuple:
@@ -504,8 +520,8 @@ def _mse_weight_grad(X, y, W, b) -> torch.Tensor:
 
 def _mse_mistakes(X, y, W, b) -> dict:
     g = _mse_weight_grad(X, y, W, b)
-    return {"nn.MSELoss has no ½: its gradient is twice that of ½(ŷ − y)²": g / 2,
-            "nn.MSELoss averages over the batch: that looks like a sum": len(X) * g}
+    return {N_("nn.MSELoss has no ½: its gradient is twice that of ½(ŷ − y)²"): g / 2,
+            N_("nn.MSELoss averages over the batch: that looks like a sum"): len(X) * g}
 
 
 def _data_05_3() -> tuple:
@@ -532,8 +548,9 @@ def _forgot_zero_grad(X, y, W, b, lr, num_steps) -> torch.Tensor:
 
 
 def _zero_grad_mistakes(X, y, W, b, lr, num_steps) -> dict:
-    return {"looks like the weight after correct steps: without zero_grad each backward() adds "
-            "its gradient to all the earlier ones": _train_05(X, y, W, b, lr, num_steps, True)}
+    return {N_("looks like the weight after correct steps: without zero_grad each backward() "
+               "adds its gradient to all the earlier ones"):
+            _train_05(X, y, W, b, lr, num_steps, True)}
 
 
 @_seeded(54)
@@ -549,9 +566,9 @@ def _huber_weight_grad(X, y, W, b, loss=nn.HuberLoss(delta=1.0)) -> torch.Tensor
 
 
 def _huber_mistakes(X, y, W, b) -> dict:
-    return {"looks like nn.MSELoss's gradient: Huber caps each residual's pull at delta":
+    return {N_("looks like nn.MSELoss's gradient: Huber caps each residual's pull at delta"):
             _huber_weight_grad(X, y, W, b, nn.MSELoss()),
-            "nn.HuberLoss averages over the batch: that looks like a sum":
+            N_("nn.HuberLoss averages over the batch: that looks like a sum"):
             len(X) * _huber_weight_grad(X, y, W, b)}
 
 
@@ -569,10 +586,10 @@ def _huber_grad(y_hat, y, delta) -> torch.Tensor:
 
 def _huber_grad_mistakes(y_hat, y, delta) -> dict:
     g = _huber_grad(y_hat, y, delta)
-    return {"looks like delta = 1, nn.HuberLoss's default: use the delta of the inputs":
+    return {N_("looks like delta = 1, nn.HuberLoss's default: use the delta of the inputs"):
             _huber_grad(y_hat, y, 1.0),
-            "the residual is r = ŷ − y: that looks like y − ŷ": -g,
-            "the loss is summed over the examples: that looks like a mean": g / len(y)}
+            N_("the residual is r = ŷ − y: that looks like y − ŷ"): -g,
+            N_("the loss is summed over the examples: that looks like a mean"): g / len(y)}
 
 
 @_seeded(62)
@@ -589,9 +606,9 @@ def _abs_minimum(samples) -> torch.Tensor:
 def _abs_minimum_mistakes(samples) -> dict:
     mean = samples.mean()
     best = _abs_minimum(samples)
-    return {"the mean minimises the squared loss; the absolute loss wants another statistic":
+    return {N_("the mean minimises the squared loss; the absolute loss wants another statistic"):
             torch.stack([mean, (samples - mean).abs().mean()]),
-            "the loss value should be a mean over the samples, not a sum":
+            N_("the loss value should be a mean over the samples, not a sum"):
             torch.stack([best[0], len(samples) * best[1]])}
 
 
@@ -612,8 +629,8 @@ def _stable_lr_06(X) -> float:
 def _stable_lr_06_mistakes(X) -> dict:
     unscaled = X / torch.tensor([1.0, 10.0, 1.0])
     return {**_stable_lr_mistakes(X),
-            "looks like the limit of the unscaled features: ex3's second column is 10 times "
-            "larger": _stable_lr(unscaled)}
+            N_("looks like the limit of the unscaled features: ex3's second column is 10 "
+               "times larger"): _stable_lr(unscaled)}
 
 
 @_seeded(64)
@@ -639,20 +656,22 @@ def _accumulation_mistakes(X, y, w, b, sizes) -> dict:
         Xp, yp = X[start:start + size], y[start:start + size]
         parts.append(_mean_loss_grad(Xp, yp, w, b, sizes))
         start += size
-    return {"looks like the average of the micro-batch means: weight each by its size":
+    return {N_("looks like the average of the micro-batch means: weight each by its size"):
             sum(parts) / len(parts),
-            "looks like the sum of the micro-batch means: weight each by size / 100": sum(parts),
-            "looks like the gradient of the summed loss: the mean divides by 100":
+            N_("looks like the sum of the micro-batch means: weight each by size / 100"):
+            sum(parts),
+            N_("looks like the gradient of the summed loss: the mean divides by 100"):
             len(X) * _mean_loss_grad(X, y, w, b, sizes)}
 
 
 def _four_backward_passes(answer) -> str | None:
     calls = _hook_calls.get("06.4", [None])[0]
     if calls is None:
-        return 'run exercise_inputs("06.4") in the exercise cell first'
+        return _('run exercise_inputs("06.4") in the exercise cell first')
     if calls != 4:
-        return (f"the value is right, but w received its gradient in {calls} backward "
-                "pass(es): the exercise asks for one per micro-batch, accumulated in w.grad")
+        return _("the value is right, but w received its gradient in {calls} backward "
+                 "pass(es): the exercise asks for one per micro-batch, accumulated in "
+                 "w.grad").format(calls=calls)
     return None
 
 
@@ -671,9 +690,9 @@ def _minibatch_std(X1, y, theta, batch_size) -> torch.Tensor:
 
 def _minibatch_mistakes(X1, y, theta, batch_size) -> dict:
     std = _minibatch_std(X1, y, theta, batch_size)
-    return {"that is the spread of one example's gradient: a mean of B examples varies less":
+    return {N_("that is the spread of one example's gradient: a mean of B examples varies less"):
             std * math.sqrt(batch_size),
-            "the spread of a mean of B independent draws falls like 1/√B, not 1/B":
+            N_("the spread of a mean of B independent draws falls like 1/√B, not 1/B"):
             std / math.sqrt(batch_size)}
 
 
@@ -697,19 +716,19 @@ def _gd_steps(X, y, w, b, lr, num_steps, accumulate: bool = False) -> torch.Tens
 
 
 def _gd_mistakes(X, y, w, b, lr, num_steps) -> dict:
-    return {"looks like the gradients accumulated: zero w.grad and b.grad after each step":
+    return {N_("looks like the gradients accumulated: zero w.grad and b.grad after each step"):
             _gd_steps(X, y, w, b, lr, num_steps, accumulate=True)}
 
 
 def _trainable_leaf(answer) -> str | None:
     if not isinstance(answer, torch.Tensor):
-        return "the value is right: now give w itself, the tensor your loop trained"
+        return _("the value is right: now give w itself, the tensor your loop trained")
     if answer.grad_fn is not None:
-        return ("the value is right, but autograd recorded the update (w has a grad_fn): "
-                "update inside torch.no_grad(), or rebind w to a detached copy")
+        return _("the value is right, but autograd recorded the update (w has a grad_fn): "
+                 "update inside torch.no_grad(), or rebind w to a detached copy")
     if not answer.requires_grad:
-        return ("the value is right, but w no longer requires grad, so a next backward() "
-                "could not reach it: keep it a leaf with requires_grad=True")
+        return _("the value is right, but w no longer requires grad, so a next backward() "
+                 "could not reach it: keep it a leaf with requires_grad=True")
     return None
 
 
@@ -736,97 +755,98 @@ def _zero_init_bias(Xn, yn, lr, num_steps, half: bool = False) -> float:
 
 
 def _zero_init_mistakes(Xn, yn, lr, num_steps) -> dict:
-    return {"that is where the bias is heading, the mean of yn; after a few steps it is not "
-            "there yet": yn.mean().item(),
-            "mse_loss has no ½: the bias's gradient is 2 (b − mean of yn)":
+    return {N_("that is where the bias is heading, the mean of yn; after a few steps it is "
+               "not there yet"): yn.mean().item(),
+            N_("mse_loss has no ½: the bias's gradient is 2 (b − mean of yn)"):
             _zero_init_bias(Xn, yn, lr, num_steps, half=True)}
 
 
 # ---------------------------------------------------------------------------------- registry
 
 EXERCISES = {ex.id: ex for ex in [
-    Exercise("01.1", "the derivative", lambda: (2.0,), lambda x: _grad(
+    Exercise("01.1", N_("the derivative"), lambda: (2.0,), lambda x: _grad(
         _f_d2l, torch.tensor(x, dtype=torch.float64))[0].item(), _derivative_mistakes,
-        hint="product rule for log(x²)·sin x, chain rule for log(x²)", rtol=1e-5),
-    Exercise("01.2", "the paths through the graph", lambda: (3.0,), _path_contributions,
-             hint="the contribution of one use of x is its local derivative chained up to f, "
-                  "with the other two uses held constant", rtol=1e-5),
-    Exercise("01.3", "a vector chain rule by hand", _data_01_3, _jacobian_01_3,
+        hint=N_("product rule for log(x²)·sin x, chain rule for log(x²)"), rtol=1e-5),
+    Exercise("01.2", N_("the paths through the graph"), lambda: (3.0,), _path_contributions,
+             hint=N_("the contribution of one use of x is its local derivative chained up to "
+                     "f, with the other two uses held constant"), rtol=1e-5),
+    Exercise("01.3", N_("a vector chain rule by hand"), _data_01_3, _jacobian_01_3,
              lambda A, B, x: {
-                 "the derivative of tanh, the diagonal factor diag(1 − tanh²(Bx)), is missing":
+                 N_("the derivative of tanh, the diagonal factor diag(1 − tanh²(Bx)), is "
+                    "missing"):
                      A @ B,
-                 "diag(tanh(Bx)) is not the derivative of tanh: tanh' = 1 − tanh²":
+                 N_("diag(tanh(Bx)) is not the derivative of tanh: tanh' = 1 − tanh²"):
                      A @ torch.diag(torch.tanh(B @ x)) @ B},
-             hint="three factors: (2, 5), (5, 5), (5, 3)", rtol=1e-5),
-    Exercise("01.4", "predicting a finite difference's error", lambda: (1.5, 1e-3),
+             hint=N_("three factors: (2, 5), (5, 5), (5, 3)"), rtol=1e-5),
+    Exercise("01.4", N_("predicting a finite difference's error"), lambda: (1.5, 1e-3),
              _forward_difference_error, _taylor_mistakes,
-             hint="Taylor: f(x + h) = f(x) + h f'(x) + h² f''(x)/2 + ...", rtol=5e-3),
-    Exercise("02.1", "one forward pass, any direction", lambda: ((2.0, 5.0), (1.5, -0.5)),
+             hint=N_("Taylor: f(x + h) = f(x) + h f'(x) + h² f''(x)/2 + ..."), rtol=5e-3),
+    Exercise("02.1", N_("one forward pass, any direction"), lambda: ((2.0, 5.0), (1.5, -0.5)),
              lambda point, v: float(_grad(_torch_baydin, torch.tensor(
                  point, dtype=torch.float64))[0] @ torch.tensor(v, dtype=torch.float64)),
-             lambda point, v: {"looks like the tangents went to the wrong inputs: x1 gets "
-                               "v[0], x2 gets v[1]": _grad(_torch_baydin, torch.tensor(
+             lambda point, v: {N_("looks like the tangents went to the wrong inputs: x1 "
+                                  "gets v[0], x2 gets v[1]"): _grad(_torch_baydin, torch.tensor(
                                    point, dtype=torch.float64))[0].flip(0) @ torch.tensor(
                                    v, dtype=torch.float64)},
-             hint="seed each input's tangent with the matching entry of v", rtol=1e-9,
+             hint=N_("seed each input's tangent with the matching entry of v"), rtol=1e-9,
              prepare=_remember_counts("02.1"), process=_one_dual_pass),
-    Exercise("02.2", "the dual-number rule for a new function", lambda: (3.0, 0.7),
+    Exercise("02.2", N_("the dual-number rule for a new function"), lambda: (3.0, 0.7),
              _dual_sqrt_tangent,
-             lambda a, b: {"that is the derivative of √a alone: multiply it by the incoming "
-                           "tangent": 1 / (2 * math.sqrt(a)),
-                           "the derivative of √a is 1/(2√a): that looks like 1/√a":
+             lambda a, b: {N_("that is the derivative of √a alone: multiply it by the "
+                              "incoming tangent"): 1 / (2 * math.sqrt(a)),
+                           N_("the derivative of √a is 1/(2√a): that looks like 1/√a"):
                                b / math.sqrt(a)},
-             hint="g(a + bε) = g(a) + g'(a) b ε", rtol=1e-9),
-    Exercise("02.3", "a vector-Jacobian product in one backward pass", _data_02_3, _vjp_50,
-             _vjp_mistakes, hint="v·h(x) is one scalar: its gradient is vᵀJ", rtol=1e-9,
+             hint=N_("g(a + bε) = g(a) + g'(a) b ε"), rtol=1e-9),
+    Exercise("02.3", N_("a vector-Jacobian product in one backward pass"), _data_02_3, _vjp_50,
+             _vjp_mistakes, hint=N_("v·h(x) is one scalar: its gradient is vᵀJ"), rtol=1e-9,
              prepare=_remember_counts("02.3"), process=_one_backward_pass),
-    Exercise("02.4", "backpropagation through ReLU", _data_02_4, _relu_b1_grad, _relu_mistakes,
-             hint="the bias adjoint sums Z̄ over the examples; ReLU' is an indicator",
+    Exercise("02.4", N_("backpropagation through ReLU"), _data_02_4, _relu_b1_grad, _relu_mistakes,
+             hint=N_("the bias adjoint sums Z̄ over the examples; ReLU' is an indicator"),
              rtol=1e-9),
-    Exercise("03.1", "the absolute loss", _data_03_1,
+    Exercise("03.1", N_("the absolute loss"), _data_03_1,
              lambda S, y, theta: _grad(lambda t: (S @ t - y).abs().mean(), theta)[0],
-             _abs_loss_mistakes, hint="d|u|/du = sign(u); the gradient has one entry per "
-                                      "column of S"),
-    Exercise("03.2", "why standardize before gradient descent", _data_03_2, _stable_lr,
-             _stable_lr_mistakes, hint="the bound of section 3.1 with the Hessian AᵀA / n"),
-    Exercise("03.3", "a prediction in dollars", _data_03_3, _price_change, _price_mistakes,
-             hint="a weight is thousands of dollars per unit of its feature"),
-    Exercise("03.4", "from standardized back to raw units", _data_03_4, _raw_coefficients,
-             _raw_mistakes, hint="the bias absorbs −Σ_j θ_j m_j / s_j"),
-    Exercise("04.1", "the gradient by hand", _data_04_1, _summed_loss_grad,
-             _summed_grad_mistakes, hint="the residual Xw + b − y; shape (2, 1)", rtol=1e-5),
-    Exercise("04.2", "the short batch", _data_04_2, _last_batch_fraction, _fraction_mistakes,
-             hint="how many examples does the last batch hold?", rtol=1e-5),
-    Exercise("04.3", "the noise floor", _data_04_3, _noise_floor, _noise_mistakes,
-             hint="what is the mean of ε²?", rtol=0.01),
-    Exercise("04.4", "the first step from zero", _data_04_4, _first_step, _first_step_mistakes,
-             hint="the gradient at w = 0, b = 0 is −Xᵀy (summed loss)", rtol=1e-5),
-    Exercise("05.1", "a summed loss", _data_05_1, _summed_lr, _summed_lr_mistakes,
-             hint="the sum over a batch is batch-size times the mean", rtol=1e-5),
-    Exercise("05.2", "the gradient by hand", _data_05_2, _mse_weight_grad, _mse_mistakes,
-             hint="no ½, a mean, and nn.Linear's weight has shape (out, in)", rtol=1e-5),
-    Exercise("05.3", "forgetting zero_grad", _data_05_3, _forgot_zero_grad, _zero_grad_mistakes,
-             hint="backward() adds into .grad; the step uses whatever .grad holds", rtol=1e-5),
-    Exercise("05.4", "the Huber loss", _data_05_4, _huber_weight_grad, _huber_mistakes,
-             hint="which residuals are larger than delta?", rtol=1e-5),
-    Exercise("06.1", "a Huber gradient by hand", _data_06_1, _huber_grad, _huber_grad_mistakes,
-             hint="h_δ'(r) = clip(r, −δ, δ) with r = ŷ − y", rtol=1e-5),
-    Exercise("06.2", "the absolute loss's constant", _data_06_2, _abs_minimum,
-             _abs_minimum_mistakes, hint="which statistic balances the signs of y_i − c?",
+             _abs_loss_mistakes, hint=N_("d|u|/du = sign(u); the gradient has one entry "
+                                         "per column of S")),
+    Exercise("03.2", N_("why standardize before gradient descent"), _data_03_2, _stable_lr,
+             _stable_lr_mistakes, hint=N_("the bound of section 3.1 with the Hessian AᵀA / n")),
+    Exercise("03.3", N_("a prediction in dollars"), _data_03_3, _price_change, _price_mistakes,
+             hint=N_("a weight is thousands of dollars per unit of its feature")),
+    Exercise("03.4", N_("from standardized back to raw units"), _data_03_4, _raw_coefficients,
+             _raw_mistakes, hint=N_("the bias absorbs −Σ_j θ_j m_j / s_j")),
+    Exercise("04.1", N_("the gradient by hand"), _data_04_1, _summed_loss_grad,
+             _summed_grad_mistakes, hint=N_("the residual Xw + b − y; shape (2, 1)"), rtol=1e-5),
+    Exercise("04.2", N_("the short batch"), _data_04_2, _last_batch_fraction, _fraction_mistakes,
+             hint=N_("how many examples does the last batch hold?"), rtol=1e-5),
+    Exercise("04.3", N_("the noise floor"), _data_04_3, _noise_floor, _noise_mistakes,
+             hint=N_("what is the mean of ε²?"), rtol=0.01),
+    Exercise("04.4", N_("the first step from zero"), _data_04_4, _first_step, _first_step_mistakes,
+             hint=N_("the gradient at w = 0, b = 0 is −Xᵀy (summed loss)"), rtol=1e-5),
+    Exercise("05.1", N_("a summed loss"), _data_05_1, _summed_lr, _summed_lr_mistakes,
+             hint=N_("the sum over a batch is batch-size times the mean"), rtol=1e-5),
+    Exercise("05.2", N_("the gradient by hand"), _data_05_2, _mse_weight_grad, _mse_mistakes,
+             hint=N_("no ½, a mean, and nn.Linear's weight has shape (out, in)"), rtol=1e-5),
+    Exercise("05.3", N_("forgetting zero_grad"), _data_05_3, _forgot_zero_grad, _zero_grad_mistakes,
+             hint=N_("backward() adds into .grad; the step uses whatever .grad holds"), rtol=1e-5),
+    Exercise("05.4", N_("the Huber loss"), _data_05_4, _huber_weight_grad, _huber_mistakes,
+             hint=N_("which residuals are larger than delta?"), rtol=1e-5),
+    Exercise("06.1", N_("a Huber gradient by hand"), _data_06_1, _huber_grad, _huber_grad_mistakes,
+             hint=N_("h_δ'(r) = clip(r, −δ, δ) with r = ŷ − y"), rtol=1e-5),
+    Exercise("06.2", N_("the absolute loss's constant"), _data_06_2, _abs_minimum,
+             _abs_minimum_mistakes, hint=N_("which statistic balances the signs of y_i − c?"),
              rtol=1e-5),
-    Exercise("06.3", "a learning rate limit", _data_06_3, _stable_lr_06, _stable_lr_06_mistakes,
-             hint="the largest eigenvalue of H = XᵀX / n", rtol=1e-5),
-    Exercise("06.4", "accumulating a mean", _data_06_4, _mean_loss_grad, _accumulation_mistakes,
-             hint="a micro-batch of size k contributes k/100 of its mean", rtol=1e-5,
+    Exercise("06.3", N_("a learning rate limit"), _data_06_3, _stable_lr_06, _stable_lr_06_mistakes,
+             hint=N_("the largest eigenvalue of H = XᵀX / n"), rtol=1e-5),
+    Exercise("06.4", N_("accumulating a mean"), _data_06_4, _mean_loss_grad, _accumulation_mistakes,
+             hint=N_("a micro-batch of size k contributes k/100 of its mean"), rtol=1e-5,
              prepare=_count_gradients, process=_four_backward_passes),
-    Exercise("06.5", "the batch size and the noise", _data_06_5, _minibatch_std,
-             _minibatch_mistakes, hint="the spread of a mean of B independent draws",
+    Exercise("06.5", N_("the batch size and the noise"), _data_06_5, _minibatch_std,
+             _minibatch_mistakes, hint=N_("the spread of a mean of B independent draws"),
              rtol=0.05),
-    Exercise("06.6", "an update autograd must not record", _data_06_6, _gd_steps, _gd_mistakes,
-             hint="three steps w ← w − lr ∇w of the mean loss", rtol=1e-5,
+    Exercise("06.6", N_("an update autograd must not record"), _data_06_6, _gd_steps, _gd_mistakes,
+             hint=N_("three steps w ← w − lr ∇w of the mean loss"), rtol=1e-5,
              process=_trainable_leaf),
-    Exercise("06.7", "zero initialisation", _data_06_7, _zero_init_bias, _zero_init_mistakes,
-             hint="with every parameter 0, which gradients are not zero?", rtol=1e-5),
+    Exercise("06.7", N_("zero initialisation"), _data_06_7, _zero_init_bias, _zero_init_mistakes,
+             hint=N_("with every parameter 0, which gradients are not zero?"), rtol=1e-5),
 ]}
 
 

@@ -17,6 +17,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.textpath import TextToPath
 
+from course_utils.i18n import _
 from course_utils.plotting import COLORS
 
 MAX_DRAWN_NODES = 200  # beyond this a drawing is unreadable (and too large for matplotlib)
@@ -134,7 +135,7 @@ def _label(attrs: dict) -> str:
     if attrs["kind"] != "leaf" or not (lines or attrs["value"] is not None):
         lines.append(attrs["op"] or attrs["kind"])
     if attrs["shape"] is not None:
-        lines.append("scalar" if len(attrs["shape"]) == 0 else str(attrs["shape"]))
+        lines.append(_("scalar") if len(attrs["shape"]) == 0 else str(attrs["shape"]))
     if attrs["value"] is not None:
         lines.append(f"{attrs['value']:.4g}")
     return "\n".join(lines)
@@ -206,8 +207,8 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
     ax.set(xlim=((x0 + x1 - width) / 2, (x0 + x1 + width) / 2), xticks=[], yticks=[],
            ylim=((y0 + y1 - height) / 2, (y0 + y1 + height) / 2), aspect="equal",
            frame_on=False)  # no ticks, so no grid lines either
-    ax.set_title(title or "Computation graph", fontsize=10)
-    ax.set_xlabel("evaluation order: inputs → output", fontsize=8, labelpad=2)
+    ax.set_title(title or _("Computation graph"), fontsize=10)
+    ax.set_xlabel(_("evaluation order: inputs → output"), fontsize=8, labelpad=2)
 
     texts = nx.draw_networkx_labels(G, pos, labels=dict(G.nodes(data="label")),
                                     font_size=FONT_SIZE, ax=ax)

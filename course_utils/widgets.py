@@ -18,6 +18,8 @@ from ipywidgets import HBox, Layout, ValueWidget
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from course_utils.i18n import _
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -40,7 +42,9 @@ def sliders_text(sliders: Mapping[str, ValueWidget]) -> str:
     for name, slider in sliders.items():
         value = f"{slider.value:g}" if isinstance(slider.value, float) else slider.value
         parts.append(f"{slider.description or name} = {value}")
-    return "Sliders (they move when the notebook runs in Jupyter): " + ", ".join(parts)
+    # TRANSLATORS: the separator between two sliders ("Huber δ = 1, lr = 0.03").
+    return _("Sliders (they move when the notebook runs in Jupyter): {sliders}").format(
+        sliders=_(", ").join(parts))
 
 
 def slider_figure(fig: Figure, redraw: Callable[..., None],

@@ -2,6 +2,7 @@
 
 Usage:
     python scripts/i18n.py update   # extract the messages, merge them into i18n/zh/*.po (msgmerge)
+                                    # and course_utils' own into course_utils/locale/zh.po
     python scripts/i18n.py build    # write notebooks/zh/*.ipynb from the notebooks and the catalogues
     python scripts/i18n.py font     # subset the CJK font to what the edition draws (make i18n)
     python scripts/i18n.py check    # list what is untranslated, stale (fuzzy) or broken; exit 1 if any
@@ -365,6 +366,42 @@ def update(notebook: Path, path: Path | None = None) -> polib.POFile:
     return po
 
 
+COURSE_UTILS = ROOT / "course_utils"
+COURSE_UTILS_PO = COURSE_UTILS / "locale" / f"{LANG}.po"
+
+
+def update_course_utils(path: Path = COURSE_UTILS_PO) -> polib.POFile:
+    """Extract what course_utils prints or draws for a student (``_("...")`` and ``N_("...")``
+    in its modules, with ``# TRANSLATORS:`` comments) with xgettext and merge it into its own
+    catalogue with msgmerge, as ``update`` does for a notebook."""
+    sources = sorted(str(f.relative_to(ROOT)) for f in COURSE_UTILS.glob("*.py"))
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "course_utils.pot"
+        subprocess.run(["xgettext", "--language=Python", "--keyword=_", "--keyword=N_",
+                        "--from-code=UTF-8", "--no-wrap", "--add-comments=TRANSLATORS:",
+                        "--sort-by-file", "-o", str(pot), *sources],
+                       check=True, cwd=ROOT)
+        template = polib.pofile(str(pot), wrapwidth=0)
+        for entry in template:  # str.format templates only: "10 % up to" is no %-directive
+            entry.flags = [f for f in entry.flags if f != "python-format"]
+        template.save(str(pot))
+        if path.exists():
+            subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--previous",
+                            "--no-wrap", str(path), str(pot)], check=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new = template
+            new.header = "The messages course_utils prints or draws: scripts/i18n.py update"
+            new.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": LANG}
+            new.metadata_is_fuzzy = False
+            new.save(str(path))
+    po = polib.pofile(str(path), wrapwidth=0)
+    for entry in po.obsolete_entries():
+        po.remove(entry)
+    po.save(str(path))
+    return po
+
+
 def translations(path: Path) -> dict[str, str]:
     """msgid -> msgstr for the current (translated, not fuzzy) entries of a catalogue."""
     po = polib.pofile(str(path))
@@ -525,6 +562,10 @@ def main(argv: list[str]) -> int:
         for nb in chosen:
             po = update(nb)
             print(f"{catalogue(nb).relative_to(ROOT)}: {len(po)} messages, "
+                  f"{po.percent_translated()} % translated, {len(po.fuzzy_entries())} fuzzy")
+        if len(argv) < 2:  # everything: course_utils' own messages too
+            po = update_course_utils()
+            print(f"{COURSE_UTILS_PO.relative_to(ROOT)}: {len(po)} messages, "
                   f"{po.percent_translated()} % translated, {len(po.fuzzy_entries())} fuzzy")
         return 0
     if command == "font":
