@@ -15,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch
-from matplotlib.textpath import TextToPath
+from matplotlib.backends.backend_agg import RendererAgg
 
 from course_utils.i18n import _
 from course_utils.plotting import COLORS
@@ -144,8 +144,9 @@ def _label(attrs: dict) -> str:
 def box_size(label: str) -> tuple[float, float]:
     """Width and height in inches of the box drawn around ``label``, estimated from the font."""
     font, pad = FontProperties(size=FONT_SIZE), 2 * PAD * FONT_SIZE
-    width = max(TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
-                for line in label.split("\n"))
+    renderer = RendererAgg(1, 1, 72)  # at 72 dpi it measures in points, glyph by glyph along
+    width = max(renderer.get_text_width_height_descent(line, font, ismath=False)[0]  # the
+                for line in label.split("\n"))  # font families (a Chinese label: the CJK font)
     return (width + pad) / 72, (1.2 * FONT_SIZE * (label.count("\n") + 1) + pad) / 72
 
 
