@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import networkx as nx
 import torch
 from matplotlib.figure import Figure
+from matplotlib import rcParams
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.backends.backend_agg import RendererAgg
@@ -211,8 +212,9 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
     ax.set_title(title or _("Computation graph"), fontsize=10)
     ax.set_xlabel(_("evaluation order: inputs → output"), fontsize=8, labelpad=2)
 
+    family = rcParams["font.family"]  # networkx would pass "sans-serif": no CJK fallback
     texts = nx.draw_networkx_labels(G, pos, labels=dict(G.nodes(data="label")),
-                                    font_size=FONT_SIZE, ax=ax)
+                                    font_size=FONT_SIZE, ax=ax, font_family=family)
     for n, text in texts.items():
         edge, fill, style = _STYLE[G.nodes[n]["kind"]]
         is_root = n == G.graph["root"]
@@ -230,7 +232,8 @@ def draw_graph(root, names: Mapping[str, object] | None = None, *,
                                      patchB=boxes.get(v), zorder=3.5))
     counts = {(u, v): G.edges[e]["count"] for u, v, e in H.edges(data="edge") if v in G}
     marks = nx.draw_networkx_edge_labels(H, pos, {e: f"×{c}" for e, c in counts.items() if c > 1},
-                                         font_size=FONT_SIZE, rotate=False, ax=ax)
+                                         font_size=FONT_SIZE, rotate=False, ax=ax,
+                                         font_family=family)
     for mark in marks.values():
         mark.set_zorder(4)
     return fig
