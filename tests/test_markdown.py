@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+_FOLDER = Path(__file__).parents[1] / "notebooks"
+NOTEBOOKS = sorted(_FOLDER.glob("*.ipynb")) + sorted(_FOLDER.glob("zh/*.ipynb"))  # both editions
 
 FENCED = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
@@ -50,7 +51,7 @@ def dollar_problems(text: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: ("zh/" if p.parent.name == "zh" else "") + p.stem[:2])
 def test_markdown_dollars_are_math_delimiters_only(path):
     problems = [f"cell {i}: {p}" for i, text in markdown_cells(path) for p in dollar_problems(text)]
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
@@ -136,7 +137,7 @@ def unbacked_numbers(path: Path) -> list[str]:
         if cell.cell_type != "markdown":
             continue
         if re.match(r"#+\s", cell.source):
-            in_references = bool(re.match(r"#+\s*References", cell.source))
+            in_references = bool(re.match(r"#+\s*(References|参考文献)", cell.source))
         if in_references:
             continue  # citations: years, pages, volume numbers
         for quoted in quoted_numbers(cell.source):
@@ -145,7 +146,7 @@ def unbacked_numbers(path: Path) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: ("zh/" if p.parent.name == "zh" else "") + p.stem[:2])
 def test_numbers_in_the_prose_are_the_notebooks_own(path):
     problems = unbacked_numbers(path)
     assert not problems, (
@@ -184,7 +185,7 @@ def harness_talk(text: str) -> list[str]:
     return [m.group(0) for m in HARNESS.finditer(prose(text))]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem[:2])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: ("zh/" if p.parent.name == "zh" else "") + p.stem[:2])
 def test_markdown_is_for_students_not_for_the_test_harness(path):
     found = [f"cell {i}: {hit}" for i, text in markdown_cells(path) for hit in harness_talk(text)]
     assert not found, f"{path.name}: put these in code comments or CONTRIBUTING.md:\n" + "\n".join(found)
