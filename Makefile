@@ -47,10 +47,11 @@ $(PRESENT_DIR)/custom/custom.css: jupyter-config/present/custom/custom.css
 # every notebook of both editions with strict output comparison, in two pytest-xdist workers
 # (--dist loadscope keeps a notebook's cells, or a test module, in one worker). Installs first
 # what the tests use; no test installs.
-test: $(STAMP) system assets
+test: system $(STAMP) assets
 	$(BIN)/python -m pytest -n 2 --dist loadscope
 
-# Debian's chromium, chromium-driver, a CJK font and npm, when missing (apt-get, as root).
+# Debian's chromium, chromium-driver, a CJK font, npm and md4c's headers, when missing (apt-get,
+# as root). First, so that pip can build pymd4c on Python 3.12+.
 system:
 	bash scripts/install_system_packages.sh
 

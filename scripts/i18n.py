@@ -78,7 +78,7 @@ def _literals(source: str) -> list[tuple[tuple[int, int], tuple[int, int], str]]
     pieces, open_at = [], []
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         name = tokenize.tok_name[tok.type]
-        if name == "STRING":
+        if name == "STRING" and not open_at:  # not a literal inside an f-string's field
             pieces.append((tok.start, tok.end, tok.string))
         elif name in ("FSTRING_START", "TSTRING_START"):       # Python 3.12+
             open_at.append(tok.start)
@@ -131,8 +131,13 @@ def _shown_nodes(tree: ast.AST, lines: list[str]) -> list[tuple[tuple[int, int],
                 if name in ("text", "figtext"):
                     args = node.args[2:3]
                 shown += args
-            if name == "DataFrame" and node.args and isinstance(node.args[0], ast.Dict):
-                shown += [key for key in node.args[0].keys if key is not None]
+            if name in ("DataFrame", "append"):  # a table: its labels and cells are shown
+                for table in (sub for arg in node.args for sub in ast.walk(arg)
+                              if isinstance(sub, ast.Dict)):
+                    shown += [item for item in (*table.keys, *table.values) if item is not None
+                              and not isinstance(item, ast.Call)]
+                    shown += _returned_dicts(tree, [v for k, v in zip(table.keys, table.values)
+                                                    if k is None and isinstance(v, ast.Call)])
             shown += [k.value for k in node.keywords if k.arg in SHOWN_KEYWORDS
                       or (name == "DataFrame" and k.arg in ("index", "columns"))]
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
@@ -144,6 +149,16 @@ def _shown_nodes(tree: ast.AST, lines: list[str]) -> list[tuple[tuple[int, int],
     for expr in shown + _bound_strings(tree, names):
         add(expr)
     return spans
+
+
+def _returned_dicts(tree: ast.AST, calls: list[ast.Call]) -> list[ast.AST]:
+    """The keys of the dict literals that the cell's functions called in ``calls`` return
+    (``{"n": n, **timings(...)}``: timings' keys are a table's labels too)."""
+    names = {getattr(call.func, "id", None) for call in calls}
+    return [key for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef) and node.name in names
+            for ret in ast.walk(node) if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Dict)
+            for key in ret.value.keys if key is not None]
 
 
 def _bound_strings(tree: ast.AST, names: set[str]) -> list[ast.AST]:
@@ -176,7 +191,10 @@ def _bound_strings(tree: ast.AST, names: set[str]) -> list[ast.AST]:
         return []
 
     def bind(target, value, found):
-        if isinstance(target, ast.Name) and target.id in names and value is not None:
+        if isinstance(value, ast.IfExp):  # label = "a" if ok else "b": both
+            bind(target, value.body, found)
+            bind(target, value.orelse, found)
+        elif isinstance(target, ast.Name) and target.id in names and value is not None:
             found.append(value)
         elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
                 and len(target.elts) == len(value.elts):
@@ -190,7 +208,7 @@ def _bound_strings(tree: ast.AST, names: set[str]) -> list[ast.AST]:
                 bind(node.target, value, found)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+                if isinstance(node.value, (ast.Constant, ast.JoinedStr, ast.IfExp)):
                     bind(target, node.value, found)
     return [v for v in found if isinstance(v, ast.JoinedStr)
             or (isinstance(v, ast.Constant) and isinstance(v.value, str))]
@@ -266,11 +284,22 @@ def _columns(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def translate_code(source: str, translate) -> str:
-    """``source`` with every message replaced by ``translate(msgid)`` (None keeps the English)."""
+def translate_code(source: str, translate, labels: frozenset = frozenset()) -> str:
+    """``source`` with every message replaced by ``translate(msgid)`` (None keeps the English).
+
+    ``labels`` are the notebook's plain-string messages: any other literal equal to one of them
+    (a table's column label in ``set_index("method")``, a key in ``runs["lr 0.03"]``) is the
+    same name and is translated with it, so that code using it as a key keeps working."""
     text = _blank_magics(source)
     lines = source.split("\n")
-    for message in reversed(code_messages(source)):
+    messages = code_messages(source)
+    taken = {m["start"] for m in messages}
+    for start, end, literal in _literals(text):
+        opening, body, _ = _split_literal(literal)
+        if start not in taken and body in labels and "f" not in opening.lower():
+            messages.append({"msgid": body, "start": start, "end": end, "kind": "string",
+                             "literal": literal})
+    for message in sorted(messages, key=lambda m: m["start"], reverse=True):
         new = translate(message["msgid"])
         if new is None or new == message["msgid"]:
             continue
@@ -418,12 +447,14 @@ def build(notebook: Path, path: Path | None = None) -> nbformat.NotebookNode:
         current.extend(polib.POEntry(msgid=k, msgstr=v) for k, v in table.items())
         po_path = str(Path(tmp) / "current.po")
         current.save(po_path)
+        labels = frozenset(m["msgid"] for cell in nb.cells if cell.cell_type == "code"
+                           for m in code_messages(cell.source) if m["kind"] == "string")
         for cell in zh.cells:
             if cell.cell_type == "markdown":
                 cell.source = pofile_to_markdown(one_line_math(cell.source), po_path,
                                                  wrapwidth=float("inf")).rstrip("\n")
             elif cell.cell_type == "code":
-                cell.source = translate_code(cell.source, table.get)
+                cell.source = translate_code(cell.source, table.get, labels)
                 if "alt" in cell.metadata:
                     cell.metadata["alt"] = table.get(cell.metadata["alt"], cell.metadata["alt"])
                 cell.source = cell.source.replace("use_course_style()",

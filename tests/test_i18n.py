@@ -292,6 +292,7 @@ x = {"loss": 1}  # not shown: a dict key
 ax.set_xlabel("epoch")
 print(f"epoch {e + 1}, "
       f"loss {l:.3f}")
+print(f"{'method':<8} loss")
 plt.plot(x, y, "o-", label="train")
 def f():
     """Docstring here."""
@@ -302,6 +303,7 @@ def f():
                      ("comment", "not shown: a dict key"),
                      ("string", "epoch"),
                      ("f-string", "epoch {e + 1}, loss {l:.3f}"),
+                     ("f-string", "{'method':<8} loss"),  # one message on every Python
                      ("string", "train"),
                      ("string", "Docstring here.")]
     table = {"Train for a few epochs on the synthetic data": "在合成数据集上训练几个迭代周期",
