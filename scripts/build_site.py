@@ -150,6 +150,9 @@ def _figure_cells(nb):
 # page, deck and index links to its counterpart in the other edition; the Chinese site and decks
 # are built into zh/ under the English ones.
 EDITIONS = {"en": ("notebooks", "", "English", "en"), "zh": ("notebooks/zh", "zh", "中文版", "zh_CN")}
+ZH_SETTINGS = {"html_title": "自动微分与线性回归", "project": "自动微分与线性回归（PyTorch实现）",
+               "author": "课程作者，依据《动手学深度学习》（zh.d2l.ai）",
+               "copyright": "课程作者；正文CC BY-SA 4.0，代码MIT"}
 
 
 def edition_of(path: Path) -> str:
@@ -200,7 +203,9 @@ def build_site(notebooks: list[Path], out: Path) -> Path:
             _with_link(nb, language, f"{other}{path.stem}.html")
             nbformat.write(nb, source / "notebooks" / path.name)
         status = build_main(["-b", "html", "-q", "-W", "--keep-going",
-                             "-D", f"language={EDITIONS[language][3]}", "-d",
+                             "-D", f"language={EDITIONS[language][3]}",
+                             *(f"-D{k}={v}" for k, v in ZH_SETTINGS.items() if language == "zh"),
+                             "-d",
                              str(out.parent / f"{out.name}-doctrees-{language}"),
                              str(source), str(target)])
         if status:

@@ -380,7 +380,9 @@ def deck(nb):
     ``notes`` cell, long code cells in pieces, large outputs on slides of their own."""
     out = copy.deepcopy(nb)
     cells = []
-    for cell, kind in zip(nb.cells, slide_types(nb)):
+    # The stored cuts (``--apply`` wrote them; a translated notebook carries its source's).
+    kinds = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in nb.cells]
+    for cell, kind in zip(nb.cells, kinds if None not in kinds else slide_types(nb)):
         cell = copy.deepcopy(cell)
         cell.metadata["slideshow"] = {"slide_type": kind}
         if kind == "skip":

@@ -87,10 +87,22 @@ wait();
 """
 
 
+# Both editions' decks: the Chinese ones (scripts/i18n.py) carry the English slide cuts.
+DECKS = NOTEBOOKS + sorted((NOTEBOOKS[0].parent / "zh").glob("*.ipynb"))
+
+
+def deck_file(decks: Path, path: Path) -> Path:
+    return decks / ("zh" if path.parent.name == "zh" else "") / f"{path.stem}.slides.html"
+
+
+def name(path: Path) -> str:
+    return ("zh/" if path.parent.name == "zh" else "") + path.stem[:2]
+
+
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory) -> Path:
     require_assets()
-    return build("slides", tmp_path_factory.mktemp("decks") / "slides", NOTEBOOKS)
+    return build("slides", tmp_path_factory.mktemp("decks") / "slides", DECKS)
 
 
 @pytest.fixture
@@ -126,9 +138,9 @@ def measured(decks, browser) -> dict:
                             {"width": WINDOW[0], "height": WINDOW[1], **metrics})
     try:
         result = {}
-        for path in NOTEBOOKS:
+        for path in DECKS:
             start = time.perf_counter()
-            result[path] = measure(browser, decks / f"{path.stem}.slides.html")
+            result[path] = measure(browser, deck_file(decks, path))
             result[path, "errors"] = _console_errors(browser)
             print(f"{path.stem}: {len(result[path])} slides in {time.perf_counter() - start:.1f} s")
         return result
@@ -139,7 +151,7 @@ def measured(decks, browser) -> dict:
 
 def test_every_slide_fits_a_projector(measured):
     """No slide overflows or scrolls; code >= 18 px and text >= 22 px as displayed."""
-    slides = [(path.stem[:2], s) for path in NOTEBOOKS for s in measured[path]]
+    slides = [(name(path), s) for path in DECKS for s in measured[path]]
     for _, s in slides:  # a slide without code (or without other text): JSON's null
         s["code"], s["body"] = s["code"] or float("inf"), s["body"] or float("inf")
     bad = [(name, s["h"], s["v"], s["outside"][:3], s["scrolls"][:3]) for name, s in slides
@@ -157,7 +169,7 @@ def test_every_slide_fits_a_projector(measured):
 def test_figures_are_readable_from_the_back(measured):
     """Each figure's smallest text, at its displayed size, is >= 14 pt."""
     too_small = []
-    for path in NOTEBOOKS:
+    for path in DECKS:
         nb = nbformat.read(path, as_version=4)
         cells = [c for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                  if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
@@ -173,7 +185,7 @@ def test_figures_are_readable_from_the_back(measured):
 
 
 def test_speaker_notes_and_no_prompts(measured):
-    for path in NOTEBOOKS:
+    for path in DECKS:
         slides = measured[path]
         sections = sorted({s["h"] for s in slides})
         with_notes = {s["h"] for s in slides if s["notes"]}
