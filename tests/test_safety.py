@@ -253,8 +253,14 @@ def test_make_lab_refuses_requests_without_its_token(lab_server):
         psutil = None
     if psutil and sys.platform.startswith("linux"):
         server = psutil.Process(pid)
+
+        def sockets(process):  # a short-lived child may exit between listing and asking
+            try:
+                return process.net_connections(kind="inet")
+            except psutil.NoSuchProcess:
+                return []
         listening = {c.laddr.ip for p in [server, *server.children(recursive=True)]
-                     for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+                     for c in sockets(p) if c.status == psutil.CONN_LISTEN}
         assert listening == {"127.0.0.1"}, f"listening on {listening}"
     assert get(port, "/api/contents").status == 403
     lab = get(port, "/lab")
