@@ -484,11 +484,17 @@ def _retarget_anchors(english, zh) -> None:
                                  cell.source)
 
 
-def write(notebook: Path) -> Path:
+def write(notebook: Path) -> tuple[Path, bool]:
+    """Write the Chinese notebook; (its path, whether it changed)."""
     OUT.mkdir(exist_ok=True)
     target = OUT / notebook.name
-    nbformat.write(build(notebook), target)
-    return target
+    new = build(notebook)
+    if target.exists():  # unchanged: keep the file, with the outputs stored in it
+        old = nbformat.read(target, as_version=4)
+        if [(c.source, c.metadata) for c in old.cells] == [(c.source, c.metadata) for c in new.cells]:
+            return target, False
+    nbformat.write(new, target)
+    return target, True
 
 
 # ---- checks -----------------------------------------------------------------------------------
@@ -604,7 +610,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "build":
         for nb in chosen:
-            print(f"wrote {write(nb).relative_to(ROOT)}")
+            path, changed = write(nb)
+            print(f"{'wrote' if changed else 'unchanged'} {path.relative_to(ROOT)}")
         return 0
     found = []
     for nb in chosen:
