@@ -240,7 +240,7 @@ def code_messages(source: str) -> list[dict]:
                 run.append(piece)
                 continue
             body = "".join(_split_literal(lit)[1] for _, _, lit in run)
-            if WORD.search(re.sub(r"\{[^{}]*\}", "", body)):
+            if WORD.search(FIELD.sub(lambda m: _text_field(m.group())[1], body)):
                 kind = "f-string" if "f" in _split_literal(run[0][2])[0][:-1].lower() else "string"
                 found.append({"msgid": body, "start": run[0][0], "end": run[-1][1],
                               "kind": kind, "literal": run[0][2]})
@@ -500,6 +500,19 @@ def write(notebook: Path) -> tuple[Path, bool]:
 # ---- checks -----------------------------------------------------------------------------------
 
 FIELD = re.compile(r"\{[^{}]*\}")
+TEXT_FIELD = re.compile(r"""\{(['"])([^'"{}]*)\1(?::([<>^]?)\d*)?\}""")
+
+
+def _text_field(field: str) -> tuple[str, str]:
+    """A field that is only a string literal, ``{'method':<10}``, is text padded to a width:
+    (the field with its text and width taken out, ``{'':<}``, its text). Other fields: (itself, "")."""
+    match = TEXT_FIELD.fullmatch(field)
+    return (f"{{'':{match.group(3) or ''}}}", match.group(2)) if match else (field, "")
+
+
+def fields(text: str) -> list[str]:
+    """The f-string fields a translation must keep; a text field may change its text and width."""
+    return sorted(_text_field(field)[0] for field in FIELD.findall(text))
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeEr%]")
 
 
@@ -533,7 +546,7 @@ def problems(path: Path, msgids: list[str] | None = None) -> list[str]:
         if kind == "display math":
             pairs = [("math", lambda t: _math(f"$${t}$$"))]
         if "string" in kind or "f-string" in kind:
-            pairs = [("field", lambda t: sorted(FIELD.findall(t))),
+            pairs = [("field", fields),
                      ("placeholder", lambda t: sorted(PLACEHOLDER.findall(t)))]
         if kind == "comment":
             pairs = [("code span", lambda t: sorted(CODE_SPAN.findall(t)))]
