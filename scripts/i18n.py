@@ -208,10 +208,10 @@ def _bound_strings(tree: ast.AST, names: set[str]) -> list[ast.AST]:
                 bind(node.target, value, found)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(node.value, (ast.Constant, ast.JoinedStr, ast.IfExp)):
-                    bind(target, node.value, found)
-    return [v for v in found if isinstance(v, ast.JoinedStr)
-            or (isinstance(v, ast.Constant) and isinstance(v.value, str))]
+                if isinstance(node.value, (ast.Constant, ast.JoinedStr, ast.IfExp, ast.BinOp)):
+                    bind(target, node.value, found)  # BinOp: "a" + ("b" if c else "")
+    return [sub for v in found for sub in ast.walk(v) if isinstance(sub, ast.JoinedStr)
+            or (isinstance(sub, ast.Constant) and isinstance(sub.value, str))]
 
 
 def code_messages(source: str) -> list[dict]:
@@ -240,7 +240,7 @@ def code_messages(source: str) -> list[dict]:
                 run.append(piece)
                 continue
             body = "".join(_split_literal(lit)[1] for _, _, lit in run)
-            if WORD.search(FIELD.sub(lambda m: _text_field(m.group())[1], body)):
+            if WORD.search(MATH.sub("", FIELD.sub(lambda m: _text_field(m.group())[1], body))):
                 kind = "f-string" if "f" in _split_literal(run[0][2])[0][:-1].lower() else "string"
                 found.append({"msgid": body, "start": run[0][0], "end": run[-1][1],
                               "kind": kind, "literal": run[0][2]})
