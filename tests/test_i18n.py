@@ -313,3 +313,27 @@ def f():
     assert out.splitlines()[0] == "# 在合成数据集上训练几个迭代周期"
     assert 'print(f"第{e + 1}轮，损失{l:.3f}")' in out and 'label="训练"' in out
     assert '"o-"' in out and '{"loss": 1}' in out
+
+
+def test_table_labels_are_messages_and_keys_follow_them():
+    """A table's labels are messages, and each label's other literals in the notebook (a key in
+    set_index, a lookup) take the same translation, so the translated code still runs."""
+    source = '''rows = []
+for n in (1, 2):
+    rows.append({"method": "closed form", "n": n})
+table = pd.DataFrame(rows).set_index("method")
+label = "run" + (" (full batch)" if n == 2 else "")
+plt.plot(x, y, label=label)
+print(table.loc["closed form"])
+print(f"{'method':<12} | done")
+'''
+    found = {m["msgid"] for m in i18n.code_messages(source)}
+    assert {"method", "closed form", "run", " (full batch)", "{'method':<12} | done"} <= found
+    table = {"method": "方法", "closed form": "解析解", "{'method':<12} | done": "{'方法':<10} | 完成"}
+    out = i18n.translate_code(source, table.get, frozenset({"method", "closed form"}))
+    assert 'set_index("方法")' in out and 'table.loc["解析解"]' in out and '"方法": "解析解"' in out
+    assert "{'方法':<10} | 完成" in out
+    # A header field may change its text and width, no other field may change.
+    assert i18n.fields("{'method':<12} {x:.3f}") == i18n.fields("{'方法':<10} {x:.3f}")
+    assert i18n.fields("{'method':<12} {x:.3f}") != i18n.fields("{'方法':>10} {x:.3f}")
+    assert i18n.fields("{x:.3f}") != i18n.fields("{x:.2f}")
