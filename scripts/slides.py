@@ -380,9 +380,19 @@ def deck(nb):
     ``notes`` cell, long code cells in pieces, large outputs on slides of their own."""
     out = copy.deepcopy(nb)
     cells = []
-    # The stored cuts (``--apply`` wrote them; a translated notebook carries its source's).
+    # The stored cuts (``--apply`` wrote them; a translated notebook carries its source's),
+    # where a translation makes a continued slide too tall for BUDGET, cut there too.
     kinds = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in nb.cells]
-    for cell, kind in zip(nb.cells, kinds if None not in kinds else slide_types(nb)):
+    kinds = kinds if None not in kinds else slide_types(nb)
+    used = 0
+    for index, (cell, kind) in enumerate(zip(nb.cells, kinds)):
+        if kind not in ("skip", "notes"):
+            height = (markdown_height(slide_text(cell.source)[0]) if cell.cell_type == "markdown"
+                      else code_height(code_pieces(cell.source)[0]))
+            if kind == "-" and used + height > BUDGET:
+                kinds[index] = "subslide"
+            used = used + height if kinds[index] == "-" else height
+    for cell, kind in zip(nb.cells, kinds):
         cell = copy.deepcopy(cell)
         cell.metadata["slideshow"] = {"slide_type": kind}
         if kind == "skip":

@@ -299,3 +299,17 @@ def test_slides_load_only_their_own_files(tmp_path):
     assert "width: 1280, height: 720" in deck and "RevealNotes" in deck
     assert '<aside class="notes">' in deck
     assert not re.search(r"class=\"jp-InputPrompt|In&nbsp;\[\d*\]:", deck)  # --no-prompt
+
+
+def test_deck_keeps_stored_cuts_and_cuts_where_a_translation_grows():
+    """A translated notebook carries its source's slide types (its Setup section is not called
+    "Setup"); where its text makes a continued slide too tall, the deck starts a subslide."""
+    cells = [new_markdown_cell("# 标题"), new_markdown_cell("## 准备工作"),
+             new_code_cell("import torch"), new_markdown_cell("## 第一节\n\n短的一句。"),
+             new_markdown_cell("很长的一句话，" * 150 + "于是：\n\n$$x$$")]  # shown whole
+    for cell, kind in zip(cells, ["slide", "skip", "skip", "slide", "-"]):
+        cell.metadata["slideshow"] = {"slide_type": kind}
+    deck = slides.deck(new_notebook(cells=cells))
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in deck.cells]
+    assert "import torch" not in [c.source for c in deck.cells]  # Setup stays skipped
+    assert kinds[:3] == ["slide", "slide", "subslide"], kinds
