@@ -53,7 +53,7 @@ test: system $(STAMP) assets
 # Debian's chromium, chromium-driver, a CJK font, npm and md4c's headers, when missing (apt-get,
 # as root). First, so that pip can build pymd4c on Python 3.12+.
 system:
-	bash scripts/install_system_packages.sh
+	bash scripts/install_system_packages.sh "$(PYTHON)"
 
 # The JavaScript of the site and the slides (MathJax 3, reveal.js, require.js, jQuery) from npm,
 # at the versions and sha512 hashes of site/package-lock.json, into site/node_modules.

@@ -11,9 +11,11 @@ missing=()
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 { command -v fc-list >/dev/null && [ -n "$(fc-list :lang=zh family)" ]; } || missing+=(fonts-wqy-microhei)
 command -v npm >/dev/null || missing+=(npm)
-# mdpo's markdown parser, pymd4c, has wheels up to Python 3.11 only; on 3.12+ pip builds it
-# against md4c's C library (`make test PYTHON=python3.13`).
-[ -e /usr/include/md4c-html.h ] || missing+=(libmd4c-dev libmd4c-html0-dev pkg-config)
+# mdpo's markdown parser, pymd4c, has wheels up to Python 3.11 only; on 3.12+ (the Python named
+# as the first argument: make passes $(PYTHON)) pip builds it against md4c's C library.
+if "${1:-python3}" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+    [ -e /usr/include/md4c-html.h ] || missing+=(libmd4c-dev libmd4c-html0-dev pkg-config)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
     echo "not installed (needs root and apt-get): ${missing[*]}; the tests that need them will skip" >&2
