@@ -12,9 +12,13 @@ The English notebooks are the one source. A message is
   (rewrapping the English changes no message);
 - in a code cell, a comment (consecutive full-line comments form one message), a docstring, or
   a string literal that is printed or drawn: an argument of ``print`` or of a text-drawing call
-  (``set_title``, ``xlabel``, ``text``, ...), or the value of a keyword such as ``label=``.
-  ``ast`` says which literals those are and ``tokenize`` where they are; an f-string is one
-  message with its ``{fields}``, and literals concatenated implicitly are joined into one.
+  (``set_title``, ``xlabel``, ``text``, ...), the value of a keyword such as ``label=``, a
+  table's labels (dicts given to ``DataFrame`` or ``append``), or a literal that a name so used
+  takes in the cell (``for title, xlabel in panels``). ``ast`` says which literals those are and
+  ``tokenize`` where they are; an f-string is one message with its ``{fields}`` (a field that is
+  only a string literal, ``{'method':<24}``, is a header whose text and width may change), and
+  literals concatenated implicitly are joined into one;
+- a figure cell's alt text (its ``alt`` metadata).
 A message with nothing to translate (display math, a code span alone) is filled in as itself.
 
 ``build`` drops stale (fuzzy) entries first, so a stale message shows in English, never as the
@@ -369,6 +373,13 @@ def extract(notebook: Path) -> polib.POFile:
     return pot
 
 
+def msgmerge(catalogue_path: Path, template: Path) -> None:
+    """GNU gettext's merge: translations of unchanged English kept, changed ones fuzzy (with the
+    old English as ``#| msgid``), new ones empty."""
+    subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--previous", "--no-wrap",
+                    str(catalogue_path), str(template)], check=True)
+
+
 def update(notebook: Path, path: Path | None = None) -> polib.POFile:
     """Merge the notebook's messages into its catalogue: msgmerge keeps every translation whose
     English is unchanged and marks the ones whose English changed fuzzy (with the old English)."""
@@ -376,11 +387,9 @@ def update(notebook: Path, path: Path | None = None) -> polib.POFile:
     path.parent.mkdir(parents=True, exist_ok=True)
     pot = extract(notebook)
     if path.exists():
-        with tempfile.NamedTemporaryFile("w", suffix=".pot", delete=False) as tmp:
-            pot.save(tmp.name)
-        subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--previous",
-                        "--no-wrap", str(path), tmp.name], check=True)
-        Path(tmp.name).unlink()
+        with tempfile.TemporaryDirectory() as tmp:
+            pot.save(str(Path(tmp) / "messages.pot"))
+            msgmerge(path, Path(tmp) / "messages.pot")
         po = polib.pofile(str(path), wrapwidth=0)
         for entry in po.obsolete_entries():
             po.remove(entry)
@@ -415,8 +424,7 @@ def update_course_utils(path: Path = COURSE_UTILS_PO) -> polib.POFile:
             entry.flags = [f for f in entry.flags if f != "python-format"]
         template.save(str(pot))
         if path.exists():
-            subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--previous",
-                            "--no-wrap", str(path), str(pot)], check=True)
+            msgmerge(path, pot)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             new = template
@@ -580,8 +588,8 @@ def font_text() -> str:
     ASCII, and every character of the translations."""
     level1 = (bytes([row, cell]).decode("gb2312", errors="ignore")
               for row in [*range(0xA1, 0xAA), *range(0xB0, 0xD8)] for cell in range(0xA1, 0xFF))
-    translated = (e.msgstr for path in sorted(CATALOGUES.glob("*.po"))
-                  + [ROOT / "course_utils" / "locale" / f"{LANG}.po"] if path.exists()
+    translated = (e.msgstr for path in sorted(CATALOGUES.glob("*.po")) + [COURSE_UTILS_PO]
+                  if path.exists()
                   for e in polib.pofile(str(path)))
     return "".join(sorted(set("".join(level1)) | set(map(chr, range(0x20, 0x7F)))
                           | set("".join(translated)) - set("\n")))
@@ -626,7 +634,7 @@ def main(argv: list[str]) -> int:
             path, changed = write(nb)
             print(f"{'wrote' if changed else 'unchanged'} {path.relative_to(ROOT)}")
         return 0
-    found = []
+    found = problems(COURSE_UTILS_PO) if len(argv) < 2 else []
     for nb in chosen:
         found += problems(catalogue(nb), [e.msgid for e in extract(nb)])
         found += [f"{nb.name[:2]}: {e}" for e in compile_errors(build(nb))]

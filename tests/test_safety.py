@@ -245,6 +245,16 @@ def serve(tmp_path, target):
                 server.wait()
 
 
+def _settings(port: int, token: str, plugin: str) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/lab/api/settings/{plugin}?token={token}")
+    response = connection.getresponse()
+    settings = json.loads(response.read())
+    connection.close()
+    assert response.status == 200
+    return {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
+
+
 def test_make_lab_refuses_requests_without_its_token(lab_server):
     pid, port, token = lab_server
     try:
@@ -275,25 +285,8 @@ def test_make_lab_turns_the_news_pop_up_off(lab_server):
     settings API serves the project's default (fetchNews "false"), not the schema's "none"."""
     _, port, token = lab_server
     assert token and get(port, f"/api/status?token={token}").status == 200
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification"
-                              f"?token={token}")
-    response = connection.getresponse()
-    settings = json.loads(response.read())
-    connection.close()
-    assert response.status == 200
-    defaults = {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
+    defaults = _settings(port, token, "@jupyterlab/apputils-extension:notification")
     assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
-
-
-def _settings(port: int, token: str, plugin: str) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", f"/lab/api/settings/{plugin}?token={token}")
-    response = connection.getresponse()
-    settings = json.loads(response.read())
-    connection.close()
-    assert response.status == 200
-    return {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
 
 
 def test_make_lab_zh_opens_the_chinese_edition_in_a_chinese_interface(lab_zh_server):
