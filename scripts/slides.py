@@ -313,6 +313,14 @@ def _heading(cell) -> int:
     return len(match.group(1)) if match else 0
 
 
+def shown_height(cell) -> int:
+    """Estimated height of what a slide shows of a cell: its slide text, or its first piece of
+    code."""
+    if cell.cell_type == "markdown":
+        return markdown_height(slide_text(cell.source)[0])
+    return code_height(code_pieces(cell.source)[0])
+
+
 def slide_types(nb) -> list[str]:
     """The slide type of each cell of ``nb``, by rules 5-8 of this module's docstring."""
     types: list[str] = []
@@ -330,10 +338,7 @@ def slide_types(nb) -> list[str]:
         if cell.cell_type == "markdown" and _NOTES.match(cell.source):
             types.append("notes")
             continue
-        if cell.cell_type == "markdown":
-            height = markdown_height(slide_text(cell.source)[0])
-        else:
-            height = code_height(code_pieces(cell.source)[0])
+        height = shown_height(cell)
         if index == 0 or level in (1, 2):
             kind, used = "slide", height
         elif level >= 3 or (cell.cell_type == "markdown"
@@ -387,8 +392,7 @@ def deck(nb):
     used = 0
     for index, (cell, kind) in enumerate(zip(nb.cells, kinds)):
         if kind not in ("skip", "notes"):
-            height = (markdown_height(slide_text(cell.source)[0]) if cell.cell_type == "markdown"
-                      else code_height(code_pieces(cell.source)[0]))
+            height = shown_height(cell)
             if kind == "-" and used + height > BUDGET:
                 kinds[index] = "subslide"
             used = used + height if kinds[index] == "-" else height
