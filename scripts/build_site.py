@@ -167,12 +167,6 @@ def edition_link(language: str, href: str) -> str:
             f"{label}</a></p>")
 
 
-def _with_link(nb, language: str, href: str):
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(edition_link(language, href)))
-    nb.cells[0].metadata["slideshow"] = {"slide_type": "skip"}
-    return nb
-
-
 def build_site(notebooks: list[Path], out: Path) -> Path:
     """Stage ``site/`` and the notebooks, run Sphinx into ``out``; return the index page. The
     Chinese notebooks among ``notebooks`` are built as a second site in ``out/zh``."""
@@ -200,7 +194,8 @@ def build_site(notebooks: list[Path], out: Path) -> Path:
                 cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = (
                     figure_alt(nb, index_))
             other = "../../notebooks/" if language == "zh" else "../zh/notebooks/"
-            _with_link(nb, language, f"{other}{path.stem}.html")
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                edition_link(language, f"{other}{path.stem}.html")))
             nbformat.write(nb, source / "notebooks" / path.name)
         status = build_main(["-b", "html", "-q", "-W", "--keep-going",
                              "-D", f"language={EDITIONS[language][3]}",
