@@ -109,6 +109,11 @@ def _split_literal(literal: str) -> tuple[str, str, str]:
     return prefix + quote, literal[len(prefix) + len(quote):-len(quote)], quote
 
 
+def _is_f(literal: str) -> bool:
+    """Whether a literal is an f-string (prefix f, rf, Rf, ...)."""
+    return "f" in re.match(r"[A-Za-z]*", literal).group().lower()
+
+
 def _char_col(line: str, byte_col: int) -> int:
     return len(line.encode()[:byte_col].decode())
 
@@ -237,15 +242,14 @@ def code_messages(source: str) -> list[dict]:
         run = [pieces[0]]
         for piece in pieces[1:] + [None]:
             prev = run[-1]
-            joinable = (piece is not None and _split_literal(piece[2])[0][:-1].lower().count("f")
-                        == _split_literal(prev[2])[0][:-1].lower().count("f")
+            joinable = (piece is not None and _is_f(piece[2]) == _is_f(prev[2])
                         and _span(text, prev[1], piece[0]).strip() in ("", "\\"))
             if joinable:
                 run.append(piece)
                 continue
             body = "".join(_split_literal(lit)[1] for _, _, lit in run)
             if WORD.search(MATH.sub("", FIELD.sub(lambda m: _text_field(m.group())[1], body))):
-                kind = "f-string" if "f" in _split_literal(run[0][2])[0][:-1].lower() else "string"
+                kind = "f-string" if _is_f(run[0][2]) else "string"
                 found.append({"msgid": body, "start": run[0][0], "end": run[-1][1],
                               "kind": kind, "literal": run[0][2]})
             run = [piece] if piece else []
@@ -299,8 +303,8 @@ def translate_code(source: str, translate, labels: frozenset = frozenset()) -> s
     messages = code_messages(source)
     taken = {m["start"] for m in messages}
     for start, end, literal in _literals(text):
-        opening, body, _ = _split_literal(literal)
-        if start not in taken and body in labels and "f" not in opening.lower():
+        body = _split_literal(literal)[1]
+        if start not in taken and body in labels and not _is_f(literal):
             messages.append({"msgid": body, "start": start, "end": end, "kind": "string",
                              "literal": literal})
     for message in sorted(messages, key=lambda m: m["start"], reverse=True):
