@@ -264,13 +264,13 @@ def test_a_stored_chinese_notebook_that_lags_its_catalogue_is_caught(sandbox):
     assert [c.source for c in before.cells] != [c.source for c in after.cells]
 
 
-def test_an_untranslated_catalogue_builds_the_english_notebook():
+def test_an_untranslated_catalogue_builds_the_english_notebook(tmp_path):
     """With no translation, the build gives the English text back. mdpo rewraps lines,
     renumbers ordered lists and makes loose lists tight (items without <p>): it renders the same
     but for the space between list items."""
     empty = polib.POFile()
     english = nbformat.read(NOTEBOOKS[0], as_version=4)
-    path = Path(i18n.tempfile.mkdtemp()) / "empty.po"
+    path = tmp_path / "empty.po"
     empty.save(str(path))
     built = i18n.build(NOTEBOOKS[0], path)
     md = MarkdownIt("commonmark").enable("table").use(dollarmath_plugin)
